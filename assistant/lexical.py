@@ -1,0 +1,111 @@
+"""Chinese lexical search: rjieba (jieba's segmentation, in Rust) tokens scored by BM25 (bm25s)."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import unicodedata
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+STOPWORDS = frozenset(
+    "的 了 是 在 和 与 或 及 等 吗 呢 啊 吧 呀 么 哪 哪些 什么 怎么 怎么办 怎样 如何 多久 多少 几 几个 几次 "
+    "一次 有 没有 要 需要 能 能不能 可以 可不可以 应该 应当 该 我 我们 你 他 她 它 这 那 这个 那个 "
+    "就 都 也 还 又 吗 呢 请问 一下 一般 是否 对 把 被 给 让 为 以 之 其 者 所 从 到 由 向 "
+    "啥 咋 哪儿 哪天 哪个 多长 多长时间 多大 几年 几天 几回 几家 几个月 最多 最少 最长 最短 起码 至少 "
+    "是不是 还是 能否 行不行 算不算 要不要 有没有 会不会 得 一共 到底 咱们 我们 单位 上面 之前 之后 以后 的话".split()
+)
+_PUNCT = re.compile(r"^[\W_]+$")
+_DOMAIN_WORDS = (
+    "支委会 党小组会 主题党日 组织生活会 民主评议 谈心谈话 三会一课 入党积极分子 发展对象 预备党员 正式党员 "
+    "入党申请书 入党介绍人 政治审查 预备期 转正 党费 党组织关系 流动党员 失联党员 换届选举 机关党委 党支部书记 "
+    "组织委员 宣传委员 纪检委员 党员大会 党支部委员会 对照检查 批评和自我批评 集中培训 学时"
+).split()
+
+_tokenizer = None
+
+
+def _jieba():
+    global _tokenizer
+    if _tokenizer is None:
+        import rjieba
+
+        for word in _DOMAIN_WORDS:
+            rjieba.add_word(word, None, None)
+        _tokenizer = rjieba
+    return _tokenizer
+
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+
+
+def words(text: str) -> list[str]:
+    """Search-mode words (with their sub-words), NFKC-folded, without stopwords or punctuation."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return [t for t in _jieba().cut_for_search(folded) if t.strip() and not _PUNCT.match(t) and t not in STOPWORDS]
+
+
+def tokenize(text: str) -> list[str]:
+    """Words plus the character bigrams of every Chinese run: bigrams catch paraphrases that
+    the segmenter splits differently."""
+    runs = _CJK_RUN.findall(unicodedata.normalize("NFKC", text).lower())
+    return words(text) + [b for run in runs for i in range(len(run) - 1) if (b := run[i:i + 2]) not in STOPWORDS]
+    return words + [b for run in runs for i in range(len(run) - 1) if (b := run[i:i + 2]) not in STOPWORDS]
+
+
+class LexicalIndex:
+    """BM25 over chunk ids; persisted as tokens (the expensive part) plus the id order."""
+
+    def __init__(self, ids: Sequence[str], tokens: Sequence[list[str]]) -> None:
+        import bm25s
+
+        self.ids = list(ids)
+        self.tokens = list(tokens)
+        self._bm25 = bm25s.BM25(method="lucene", k1=1.2, b=0.5)
+        self.df: dict[str, int] = {}
+        for toks in self.tokens:
+            for t in set(toks):
+                self.df[t] = self.df.get(t, 0) + 1
+        if self.ids:
+            self._bm25.index(self.tokens, show_progress=False)
+
+    def unseen(self, query: str, known: frozenset[str] = frozenset()) -> float:
+        """Share of the question's words (IDF-weighted) that occur nowhere in the knowledge base:
+        high for questions about things the documents never mention."""
+        n = len(self.ids)
+        terms = [t for t in set(words(query)) if len(t) > 1 and not t.isdigit()]
+        if not terms or not n:
+            return 1.0
+        idf = {t: math.log(1 + (n - self.df.get(t, 0) + 0.5) / (self.df.get(t, 0) + 0.5)) for t in terms}
+        return sum(v for t, v in idf.items() if t not in self.df and t not in known) / sum(idf.values())
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk, in id order (zeros for no overlap)."""
+        if not self.ids:
+            return np.zeros(0, dtype=np.float32)
+        q = [t for t in tokenize(query) if t in self._bm25.vocab_dict]
+        if not q:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(q), dtype=np.float32)
+
+    def save(self, folder: Path, generation: str) -> None:
+        """Write atomically: readers see the old or the new index, never half of one."""
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"lexical.{os.getpid()}.tmp"
+        tmp.write_text(
+            json.dumps({"generation": generation, "ids": self.ids, "tokens": self.tokens}, ensure_ascii=False),
+            encoding="utf-8",
+        )
+        os.replace(tmp, folder / "lexical.json")
+
+    @staticmethod
+    def load_tokens(folder: Path) -> tuple[str, dict[str, list[str]]]:
+        """(generation, id → tokens) of the persisted index, or ("", {}) when absent or unreadable."""
+        try:
+            data = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))
+            return data["generation"], dict(zip(data["ids"], data["tokens"]))
+        except (OSError, ValueError, KeyError):
+            return "", {}
