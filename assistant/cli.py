@@ -79,6 +79,56 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_answer(answer) -> None:
+    print(answer.answer)
+    if answer.notice:
+        print(f"\n提示：{answer.notice}")
+    for src in answer.sources:
+        print(f"\n[{src.n}] {src.label()}  ({src.source})\n    " + src.text.replace("\n", "\n    "))
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .answer import Assistant
+
+    answer = Assistant(Settings.from_env(args.data_dir)).ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .answer import Assistant
+
+    assistant = Assistant(Settings.from_env(args.data_dir))
+    history: list[tuple[str, str]] = []
+    print(f"党务助手（{assistant.mode_label}）。输入问题后回车；输入“新对话”清空上下文，Ctrl-D 退出。")
+    while True:
+        try:
+            question = input("\n问：").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            continue
+        if question in ("新对话", "/new"):
+            history.clear()
+            print("已开始新对话。")
+            continue
+        shown = 0
+        final = None
+        for text, final in assistant.stream(question, history):
+            if final is None:
+                print(text[shown:], end="", flush=True)
+                shown = len(text)
+        assert final is not None
+        if shown:
+            print("\n")
+        _print_answer(final)
+        history.append((question, final.answer))
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_file, format_table
 
@@ -113,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--stdin", action="store_true", help="每行一个问题，每行输出一个 JSON")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", parents=[common], help="问一个问题（带依据）")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", parents=[common], help="在终端里连续对话")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("eval", parents=[common], help="在问题集上评测检索（三种模式并列）")
     p.add_argument("questions")
