@@ -212,7 +212,8 @@ class Store:
         ids = [data["ids"][i] for i in order]
         texts = [data["documents"][i] for i in order]
         metas = [data["metadatas"][i] for i in order]
-        matrix = np.asarray([data["embeddings"][i] for i in order], dtype=np.float32).reshape(len(ids), -1)
+        matrix = (np.asarray([data["embeddings"][i] for i in order], dtype=np.float32) if ids
+                  else np.zeros((0, 1), dtype=np.float32))
         lexical = self._lexical(gen, ids, texts, metas)
         status_by_doc = effective_status(metas)
         return Snapshot(gen, ids, texts, metas, matrix, lexical, [status_by_doc[m["doc_id"]] for m in metas])

@@ -49,7 +49,8 @@ What is checked (each test can fail; fix the cards, never loosen the checks):
 
 The corpus is found at $ASSISTANT_CORPUS_DIR or <repo>/../shared/corpus, the founding
 article in <corpus>/../seed.  Tests that need them are skipped, with the reason, when
-they are absent.
+they are absent (without the founding article, the practice-card citation and number
+checks are skipped and the copy check covers the corpus texts only).
 """
 from __future__ import annotations
 
@@ -546,6 +547,12 @@ def formulation_problems(text: str) -> list[str]:
             for ph in phrases:
                 if ph not in seg:
                     out.append(f"{term} list lacks the exact wording {ph!r}: {seg!r}")
+    # a bare enumeration such as 政治意识、大局意识、服从意识、看齐意识 (no name before it)
+    for term, (pat, members) in LISTS.items():
+        for m in re.finditer(f"(?:{pat}[、，,和及与]){{2,}}{pat}", text):
+            got = re.findall(pat, m.group(0))
+            if set(got) & members and (set(got) != members or len(got) != len(members)):
+                out.append(f"{term} enumeration wrong or incomplete: {m.group(0)!r}")
     for m in re.finditer("坚决维护习近平", text):
         if not text.startswith(PHRASES["两个维护"][0], m.start()):
             out.append(f"inexact wording: {text[m.start():m.start() + 30]!r}")
@@ -565,6 +572,8 @@ def test_formulation_checker_catches_known_mistakes():
         "“两个维护”：坚决维护习近平总书记的核心地位，坚决维护党中央权威",
         "两个确立，即确立习近平同志党中央的核心地位、确立习近平思想的指导地位",
         "三个自信",
+        "牢固树立政治意识、大局意识、服从意识、看齐意识",
+        "坚定道路自信、理论自信、制度自信",
     ]
     for s in bad:
         assert formulation_problems(s), f"checker missed: {s}"
@@ -572,6 +581,7 @@ def test_formulation_checker_catches_known_mistakes():
         "增强“四个意识”、坚定“四个自信”、做到“两个维护”，深刻领悟“两个确立”",
         "“四个意识”（政治意识、大局意识、核心意识、看齐意识）",
         "“四个自信”即道路自信、理论自信、制度自信、文化自信。",
+        "增强政治意识、大局意识、核心意识、看齐意识，提高安全意识",
         "“两个维护”：一是坚决维护习近平总书记党中央的核心、全党的核心地位；"
         "二是坚决维护党中央权威和集中统一领导。",
         "“两个确立”：确立习近平同志党中央的核心、全党的核心地位，"
