@@ -33,6 +33,11 @@ FOLLOW_UP_RE = re.compile(r"^(?:那|那么|还有|如果|要是|它|这个|那�
 INTENT_RE = re.compile(r"多久|多长时间|几次|多少|怎么(?:办|算|交|开|写)|什么时候|谁来|谁批|哪些|开一次|交多少|几年|几天|几个月")
 MARKER_RE = re.compile(r"\[(\d{1,2})\]")
 CITED_ARTICLE_RE = re.compile(r"《([^》]{2,60})》\s*(第[一二三四五六七八九十百零〇两]+条)")
+# 《title》第一条、第二条和第五条: every article of one citation, not only the first
+CITED_RUN_RE = re.compile(r"《([^》]{2,60})》\s*((?:第[一二三四五六七八九十百零〇两]+条)(?:\s*[、，,和及与至]\s*第[一二三四五六七八九十百零〇两]+条)*)")
+ARTICLE_NO_RE = re.compile(r"第[一二三四五六七八九十百零〇两]+条")
+CIRCLED_RE = re.compile(r"[\u2460-\u24ff\u2776-\u2793]")  # ①…⑳ enumerate steps; NFKC would make them digits
+LIST_MARK_RE = re.compile(r"^(?:[-*•·]\s*|\d{1,2}[.、．](?!\d)\s*|[（(][一二三四五六七八九十]+[）)]\s*|#+\s*)+")
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 UNIT = r"(?:个月|年|月|日|天|人|次|名|周|小时|学时|届|个|元|倍|%|％)"
 
@@ -96,7 +101,7 @@ def _cn_number(text: str) -> int | None:
 
 def numbers_in(text: str) -> set[str]:
     """Quantities in a text as Arabic numerals: 1.5, 3000, and Chinese numbers before a unit (三个月 → 3)."""
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", CIRCLED_RE.sub(" ", text))
     found = set(re.findall(r"\d+(?:\.\d+)?", text))
     for m in re.finditer(rf"([零〇一二两三四五六七八九十百]+){UNIT}", text):
         value = _cn_number(m.group(1))
@@ -106,6 +111,17 @@ def numbers_in(text: str) -> set[str]:
 
 
 # -- verification ----------------------------------------------------------
+def cited_refs(text: str) -> list[tuple[str, str]]:
+    """(title, article) for every 《title》第X条 in a text, 《T》第一条、第二条 giving both."""
+    return [(m.group(1), a) for m in CITED_RUN_RE.finditer(text) for a in ARTICLE_NO_RE.findall(m.group(2))]
+
+
+def _same_title(a: str, b: str) -> bool:
+    """《支部工作条例》 names 《中国共产党支部工作条例（试行）》; an edition marker still tells versions apart."""
+    a, b = (t.replace("（试行）", "").replace("(试行)", "").strip() for t in (a, b))
+    return a.endswith(b) or b.endswith(a)
+
+
 def verify(text: str, sources: list[Source]) -> tuple[str, list[str]]:
     """Drop citation markers that point nowhere, flag 《…》第X条 that was not retrieved, and flag
     numbers that none of the passages a line cites (or, uncited, any passage) contains."""
@@ -115,16 +131,26 @@ def verify(text: str, sources: list[Source]) -> tuple[str, list[str]]:
     if bad:
         text = MARKER_RE.sub(lambda m: m.group(0) if int(m.group(1)) in valid else "", text)
         notes.append("已删除不存在的引用编号：" + "、".join(f"[{n}]" for n in bad))
+    # a retrieved passage, and whatever that passage itself cites (a card's 依据, 党章第五条 quoted in a rule)
     known = {(s.title, s.article) for s in sources}
-    for title, article in CITED_ARTICLE_RE.findall(text):
-        if not any(t.endswith(title) or title.endswith(t) for t, a in known if a == article):
-            notes.append(f"答案提到的《{title}》{article}不在检索到的段落中，请以原文为准")
-    all_numbers = set().union(*(numbers_in(s.text) for s in sources)) if sources else set()
+    for s in sources:
+        known.update(cited_refs(s.text))
+        known.update(cited_refs(s.basis))
+    for title, article in dict.fromkeys(cited_refs(text)):
+        if not any(_same_title(t, title) for t, a in known if a == article):
+            note = f"答案提到的《{title}》{article}不在检索到的段落中，请以原文为准"
+            if note not in notes:
+                notes.append(note)
+
+    def pool_of(group: list[Source]) -> set[str]:
+        return set().union(*(numbers_in(s.text) | numbers_in(s.title) for s in group)) if group else set()
+
+    all_numbers = pool_of(sources)
     unsupported: list[str] = []
     for line in text.splitlines():
         cited = [valid[int(n)] for n in MARKER_RE.findall(line) if int(n) in valid]
-        pool = set().union(*(numbers_in(s.text) for s in cited)) if cited else all_numbers
-        stripped = re.sub(r"^\s*(?:\d{1,2}[.、]|[-*])\s*", "", MARKER_RE.sub("", line))
+        pool = pool_of(cited) if cited else all_numbers
+        stripped = re.sub(r"^\s*(?:\d{1,2}[.、](?!\d)|[-*])\s*", "", MARKER_RE.sub("", line))
         unsupported += [n for n in sorted(numbers_in(stripped)) if n not in pool and n not in unsupported]
     if unsupported:
         notes.append("以下数字未在所引段落中找到，请核对原文：" + "、".join(unsupported))
@@ -132,13 +158,34 @@ def verify(text: str, sources: list[Source]) -> tuple[str, list[str]]:
 
 
 # -- offline answer ----------------------------------------------------------
-def _sentences(text: str) -> list[str]:
-    """Sentences of a passage; an enumeration joined by ；stays whole so a rate table is never cut."""
-    out = []
-    for line in text.split("\n"):
-        line = re.sub(r"^第[一二三四五六七八九十百零〇两]+条(?:（续）)?[\s\u3000]*", "", line.strip())
-        out += [s.strip() for s in re.split(r"(?<=[。！？])", line) if len(s.strip()) > 3]
+def _units(text: str) -> list[tuple[str, str]]:
+    """(sentence, the card question it answers or "") for each statement of a passage.
+    An enumeration joined by ；stays whole so a rate table is never cut. A card's "问：…" line is
+    never a statement: it is matched along with its "答：…" line, so the direct answer is an answer."""
+    out: list[tuple[str, str]] = []
+    asked = ""
+    for raw in text.split("\n"):
+        line = re.sub(r"^第[一二三四五六七八九十百零〇两]+条(?:（续）)?[\s\u3000]*", "", raw.strip())
+        line = LIST_MARK_RE.sub("", line).strip()
+        if not line:
+            continue
+        if line.startswith(("问：", "问:")):
+            asked = line[2:].strip()
+            continue
+        context = ""
+        if line.startswith(("答：", "答:")):
+            line, context = line[2:].strip(), asked
+        asked = ""
+        for sent in re.split(r"(?<=[。！？])", line):
+            sent = sent.strip()
+            if len(sent) > 3 and not sent.endswith(("？", "?")):
+                out.append((sent, context))
     return out
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences of a passage (see _units)."""
+    return [sent for sent, _ in _units(text)]
 
 
 def compose_offline(question: str, sources: list[Source], lexicon: dict[str, list[str]]) -> str:
@@ -146,13 +193,16 @@ def compose_offline(question: str, sources: list[Source], lexicon: dict[str, lis
     q = set(tokenize(expand_query(question, lexicon)))
     wants_quantity = bool(QUANTITY_RE.search(question))
     scored: list[tuple[float, int, int, str]] = []
+    asked_for: dict[str, str] = {}  # a card's answer → the question it answers, shown with it as a key point
     for s in sources:
-        for pos, sent in enumerate(_sentences(s.text)):
-            overlap = len(q & set(tokenize(sent)))
+        for pos, (sent, asked) in enumerate(_units(s.text)):
+            overlap = len(q & set(tokenize(f"{asked} {sent}")))
             if not overlap:
                 continue
             score = overlap + (3 if wants_quantity and NUMBER_HINT_RE.search(sent) else 0) - 0.5 * (s.n - 1)
             scored.append((score, -s.n, -pos, sent))
+            if asked:
+                asked_for[sent] = asked
     scored.sort(reverse=True)
     lines: list[str] = []
     used: set[str] = set()
@@ -164,7 +214,7 @@ def compose_offline(question: str, sources: list[Source], lexicon: dict[str, lis
         points = [(sent, -neg) for sc, neg, _, sent in scored[1:] if sent not in used and sc >= floor][:3]
         if points:
             lines.append("要点：")
-            lines += [f"{i}. {sent}[{n}]" for i, (sent, n) in enumerate(points, 1)]
+            lines += [f"{i}. {asked_for.get(sent, '')}{sent}[{n}]" for i, (sent, n) in enumerate(points, 1)]
     else:
         lines.append(f"答：请看下面的依据[{sources[0].n}]。")
     return "\n".join(lines)
@@ -203,7 +253,14 @@ def _sources(hits: list[Hit]) -> tuple[list[Source], int]:
         basis = ""
         if h.kind in ("card", "practice") and h.extra:
             refs = json.loads(h.extra).get("sources") or []
-            basis = "；".join(f"《{r.get('doc', '')}》{r.get('article', '')}" for r in refs if isinstance(r, dict))[:200]
+            grouped: dict[str, list[str]] = {}
+            for r in refs:
+                if isinstance(r, dict) and r.get("doc"):
+                    articles = grouped.setdefault(str(r["doc"]), [])
+                    if r.get("article") and str(r["article"]) not in articles:
+                        articles.append(str(r["article"]))
+            # every reference, grouped by document (《T》第一条、第二条) and never cut mid-title
+            basis = "；".join(f"《{doc}》{'、'.join(arts)}" for doc, arts in grouped.items())
         out.append(Source(len(out) + 1, h.title, h.article, h.status, h.source, h.text, h.chapter, h.kind, basis))
         if len(out) == MAX_SOURCES:
             break
@@ -262,8 +319,9 @@ class Assistant:
     def _offline(self, query: str, sources: list[Source], notices: list[str]) -> Answer:
         text = compose_offline(query, sources, self.retriever.lexicon)
         text, sources = renumber(text, sources)
-        text, notes = verify(text + "\n" + basis_lines(sources), sources)
-        return Answer(text, "offline", False, "；".join(notices + notes), sources, query)
+        # the 依据 lines are built from the sources themselves: verify what the answer says, then add them
+        text, notes = verify(text, sources)
+        return Answer(text + "\n" + basis_lines(sources), "offline", False, "；".join(notices + notes), sources, query)
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, Answer | None]]:
         """Yield (text so far, None) while the model writes, then (final text, Answer)."""

@@ -132,8 +132,21 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate_file, format_table
 
-    report = evaluate_file(Path(args.questions), Settings.from_env(args.data_dir), k=args.k)
+    kinds = ("document",) if args.documents_only else None
+    report = evaluate_file(Path(args.questions), Settings.from_env(args.data_dir), k=args.k, kinds=kinds)
     print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_table(report))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run
+
+    corpus = Path(args.corpus)
+    if not (corpus / "manifest.json").is_file():
+        print(f"找不到语料目录 {corpus}（需要 manifest.json）", file=sys.stderr)
+        return 2
+    print(run(corpus, Path(args.out)))
+    print(f"\n报告已写入 {args.out}", file=sys.stderr)
     return 0
 
 
@@ -176,7 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("questions")
     p.add_argument("--k", type=int, default=5)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--documents-only", action="store_true", help="只检索导入的文档，不含自带知识卡")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("bench", parents=[common], help="基准测试：质量与速度，写出 Markdown 报告")
+    p.add_argument("--corpus", default="../shared/corpus")
+    p.add_argument("--out", default="bench/out/report.md")
+    p.set_defaults(func=cmd_bench)
 
     add_parser = sub.add_parser
 

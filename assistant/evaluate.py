@@ -44,8 +44,9 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def evaluate(items: list[dict], retriever: Retriever, k: int = 5, modes: tuple[str, ...] = MODES) -> dict:
-    """Metrics per mode over the same questions, in one process."""
+def evaluate(items: list[dict], retriever: Retriever, k: int = 5, modes: tuple[str, ...] = MODES,
+             kinds: tuple[str, ...] | None = None) -> dict:
+    """Metrics per mode over the same questions, in one process (kinds: see Retriever.search)."""
     retriever.search("预热", k=k)  # load the snapshot and the model before timing
     out: dict = {"k": k, "answerable": sum(1 for i in items if i.get("doc")),
                  "unanswerable": sum(1 for i in items if not i.get("doc")), "modes": {}}
@@ -57,7 +58,7 @@ def evaluate(items: list[dict], retriever: Retriever, k: int = 5, modes: tuple[s
         misses = []
         for item in items:
             t0 = time.perf_counter()
-            result = retriever.search(item["question"], k=k, mode=mode)
+            result = retriever.search(item["question"], k=k, mode=mode, kinds=kinds)
             lat.append((time.perf_counter() - t0) * 1000)
             if item.get("doc"):
                 rank = first_hit(result, item["doc"], item.get("must_contain"))
@@ -85,8 +86,8 @@ def evaluate(items: list[dict], retriever: Retriever, k: int = 5, modes: tuple[s
     return out
 
 
-def evaluate_file(path: Path, settings: Settings, k: int = 5) -> dict:
-    return evaluate(load_questions(path), Retriever(Store(settings)), k=k)
+def evaluate_file(path: Path, settings: Settings, k: int = 5, kinds: tuple[str, ...] | None = None) -> dict:
+    return evaluate(load_questions(path), Retriever(Store(settings)), k=k, kinds=kinds)
 
 
 def format_table(report: dict) -> str:

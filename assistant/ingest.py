@@ -35,15 +35,31 @@ class IngestReport:
         )
 
 
+def _inside(folder: Path, name: str) -> Path | None:
+    """folder/name when it stays inside folder (a manifest may not point at ../ or /etc)."""
+    candidate = folder / name
+    try:
+        if candidate.resolve().is_relative_to(folder.resolve()) and candidate.is_file():
+            return candidate
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def collect_files(paths: Iterable[Path]) -> list[Path]:
     """Expand folders. A folder with a manifest.json contributes the files it lists; otherwise
-    every supported file below it. Files named explicitly are taken as given (and may fail)."""
+    every supported file below it. Files named explicitly are taken as given (and may fail).
+    An unreadable manifest.json does not stop the batch: the folder's files are taken and
+    each of them fails with the manifest's error when it is read."""
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
-            manifest = read_manifest(path)
+            try:
+                manifest = read_manifest(path)
+            except LoadError:
+                manifest = {}
             if manifest:
-                out.extend(path / name for name in manifest if (path / name).is_file())
+                out.extend(p for name in manifest if (p := _inside(path, name)) is not None)
             else:
                 out.extend(
                     p for p in sorted(path.rglob("*"))
@@ -72,15 +88,17 @@ def ingest(
     manifests: dict[Path, dict] = {}
 
     def fail(name: str, reason: str) -> None:
+        reason = " ".join(reason.split())[:300]  # one line, whatever a library put in its message
         report.failed.append((name, reason))
         if on_file:
             on_file(name, "失败：" + reason)
 
+    taken: dict[str, Path] = {}
     for path in collect_files(Path(p) for p in paths):
         name = path.name
         try:
-            if not path.exists():
-                raise LoadError("文件不存在")
+            if not path.is_file():
+                raise LoadError("不是文件" if path.exists() else "文件不存在")
             if path.parent not in manifests:
                 manifests[path.parent] = read_manifest(path.parent)
             doc = load_file(path, manifests[path.parent], max_bytes)
@@ -93,6 +111,18 @@ def ingest(
         except OSError as exc:
             fail(name, f"无法读取：{exc.strerror or exc}")
             continue
+        except RecursionError:
+            fail(name, "文件结构嵌套过深，无法解析")
+            continue
+        except Exception as exc:  # a parser bug on one odd file must not stop the batch
+            fail(name, f"无法读取：{type(exc).__name__}: {exc}")
+            continue
+        if doc.doc_id in taken:
+            # Documents are keyed by file name: a second file of that name would silently
+            # replace the first one's chunks in this very run.
+            fail(name, f"与本批中的 {taken[doc.doc_id]} 同名（知识库按文件名区分文档），请改名后再导入")
+            continue
+        taken[doc.doc_id] = path
         old = existing.get(doc.doc_id)
         if old and old.sha == doc.sha and old.complete:
             report.unchanged.append(name)
@@ -113,12 +143,19 @@ def ingest(
             texts = [index_text({**meta, "chapter": c.chapter}, c.text) for c in chunks]
             t0 = time.perf_counter()
             parts = []
-            for s in range(0, len(texts), BATCH):
-                parts.append(store.embedder.passages(texts[s:s + BATCH]))
-                if bar:
-                    bar.update(len(texts[s:s + BATCH]))
-            report.embed_seconds += time.perf_counter() - t0
-            vectors = np.vstack(parts)
+            try:
+                for s in range(0, len(texts), BATCH):
+                    parts.append(store.embedder.passages(texts[s:s + BATCH]))
+                    if bar:
+                        bar.update(len(texts[s:s + BATCH]))
+                vectors = np.vstack(parts)
+                if vectors.shape[0] != len(chunks) or not np.isfinite(vectors).all():
+                    raise ValueError(f"得到 {vectors.shape[0]} 个向量，应为 {len(chunks)} 个或含非数值")
+            except Exception as exc:  # embedding endpoint down, model error: this document fails
+                fail(doc.source, f"向量计算失败：{type(exc).__name__}: {exc}")
+                continue
+            finally:
+                report.embed_seconds += time.perf_counter() - t0
             try:
                 with store.write_lock():
                     store.put_document(doc, chunks, vectors)

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import json
+import logging
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,34 +50,101 @@ def read_manifest(folder: Path) -> dict[str, dict]:
         entries = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError) as exc:
         raise LoadError(f"manifest.json 无法解析：{exc}") from exc
-    return {e["file"]: e for e in entries if isinstance(e, dict) and "file" in e}
+    if not isinstance(entries, list):
+        raise LoadError("manifest.json 格式不对：应为列表，每项含 file 字段")
+    return {e["file"]: e for e in entries if isinstance(e, dict) and isinstance(e.get("file"), str) and e["file"]}
+
+
+# Characters that make up ordinary Chinese office text: CJK ideographs and punctuation,
+# full-width forms, ASCII, Latin-1, general punctuation, symbols, box drawing, Greek/Cyrillic.
+_PLAUSIBLE = re.compile(
+    "[\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\u2000-\u206f\u2100-\u27bf"
+    "\u2e80-\u2fdf\u3100-\u312f\u0020-\u007e\u00a0-\u00ff\u0370-\u04ff\n\r\t\ufeff]"
+)
+
+
+def _plausibility(text: str, sample: int = 20000) -> float:
+    """Share of characters that ordinary Chinese or English text is made of (1.0 = all)."""
+    head = text[:sample]
+    return len(_PLAUSIBLE.findall(head)) / len(head) if head else 0.0
+
+
+def _common(text: str, sample: int = 4000) -> float:
+    """Share of characters that are printable ASCII or in GB2312 (the everyday hanzi)."""
+    head = text[:sample]
+    n = 0
+    for ch in head:
+        if " " <= ch <= "~" or ch in "\n\r\t":
+            n += 1
+        else:
+            try:
+                ch.encode("gb2312")
+                n += 1
+            except UnicodeEncodeError:
+                pass
+    return n / len(head) if head else 0.0
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """The UTF-16 (LE or BE) reading of raw when it looks like real text, else None."""
+    if len(raw) % 2:
+        return None
+    best, score = None, 0.0
+    for enc in ("utf-16-le", "utf-16-be"):
+        try:
+            text = raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+        plausible = _plausibility(text)
+        if plausible >= 0.9 and plausible + _common(text) > score:
+            best, score = text, plausible + _common(text)
+    return best
 
 
 def decode_text(raw: bytes) -> str:
-    """Decode text in UTF-8 (with or without BOM), UTF-16 or GB18030/GBK."""
+    """Decode text in UTF-8 (with or without BOM), UTF-16 (with or without BOM) or GB18030/GBK.
+    Raises LoadError (a UnicodeDecodeError never escapes)."""
     if raw.startswith(codecs.BOM_UTF8):
-        return raw[3:].decode("utf-8", errors="strict")
+        try:
+            return raw[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"文件以 UTF-8 标记开头，但第 {exc.start + 3} 字节处不是合法的 UTF-8") from exc
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) and len(raw) % 4 == 0:
+        try:
+            return raw.decode("utf-32")
+        except UnicodeDecodeError:
+            pass
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16")
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise LoadError("文件以 UTF-16 标记开头，但内容不完整或不是合法的 UTF-16") from exc
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
+        # UTF-16 of ASCII plus some hanzi can be valid UTF-8 too, full of NULs: prefer UTF-16 then.
+        return (_utf16_without_bom(raw) or text) if "\x00" in text else text
     except UnicodeDecodeError:
         pass
-    half = max(len(raw) // 2, 1)
-    if raw[1::2].count(0) > half // 3:
-        return raw.decode("utf-16-le", errors="strict")
-    if raw[0::2].count(0) > half // 3:
-        return raw.decode("utf-16-be", errors="strict")
+    # UTF-16 without a BOM: Chinese text has few zero bytes, so judge by what the decoding yields.
+    text16 = _utf16_without_bom(raw)
+    if text16 is not None:
+        return text16
+    # UTF-8 with a stray or truncated byte or two: keep it rather than read it as GB18030 mojibake.
+    text = raw.decode("utf-8", errors="replace")
+    if text.count("\ufffd") <= max(2, len(text) // 2000) and _plausibility(text) >= 0.9:
+        return text
+    if b"\x00" in raw[:65536]:
+        raise LoadError("内容不像文本（含二进制数据），可能是改了扩展名的其他文件")
     try:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw).best()
-    if best is None:
+    best_match = from_bytes(raw).best()
+    if best_match is None:
         raise LoadError("无法识别文本编码（支持 UTF-8、UTF-16、GB18030/GBK）")
-    return str(best)
+    return str(best_match)
 
 
 def _clean(text: str) -> str:
@@ -91,6 +161,9 @@ def _check_textual(text: str) -> None:
     bad = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\n\t")
     if bad > len(sample) * 0.01:
         raise LoadError("内容不像文本（含大量控制字符），可能是二进制文件")
+    odd = sum(1 for ch in sample if unicodedata.category(ch) in ("Co", "Cn", "Cs") or ch == "\ufffd")
+    if odd > len(sample) * 0.05:
+        raise LoadError("内容是乱码（大量无法识别的字符），可能是二进制文件或编码无法识别")
 
 
 def _split_front_matter(text: str) -> tuple[dict, str]:
@@ -109,12 +182,25 @@ def _read_docx(path: Path) -> str:
         raise LoadError("不是有效的 .docx 文件（不是 zip 格式，可能是改了扩展名的其他文件）")
     try:
         with zipfile.ZipFile(path) as zf:
-            if sum(i.file_size for i in zf.infolist()) > MAX_UNZIPPED_BYTES:
+            infos = zf.infolist()
+            if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
                 raise LoadError("解压后体积异常巨大（疑似压缩炸弹），已拒绝")
             if "word/document.xml" not in zf.namelist():
                 raise LoadError("不是有效的 .docx 文件（缺少 word/document.xml）")
-    except zipfile.BadZipFile as exc:
-        raise LoadError(f"不是有效的 .docx 文件：{exc}") from exc
+            # The declared sizes may lie: inflate every part in bounded steps and count.
+            inflated = 0
+            for info in infos:
+                with zf.open(info) as part:
+                    while chunk := part.read(1 << 20):
+                        inflated += len(chunk)
+                        if inflated > MAX_UNZIPPED_BYTES:
+                            raise LoadError("解压后体积异常巨大（疑似压缩炸弹），已拒绝")
+    except LoadError:
+        raise
+    except zlib.error as exc:
+        raise LoadError(f"不是有效的 .docx 文件（压缩数据损坏）：{exc}") from exc
+    except Exception as exc:  # BadZipFile, bad offsets (OSError), struct errors …: a damaged package
+        raise LoadError(f"不是有效的 .docx 文件（已损坏）：{exc}") from exc
     import docx
 
     try:
@@ -140,15 +226,29 @@ def _read_docx(path: Path) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _quiet(logger_name: str):
+    """Keep a library's warnings ("EOF marker not found" …) off the terminal: the one-line
+    error this module raises says what matters."""
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.ERROR + 10)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _read_pdf(path: Path) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError("PDF 已加密，请先解除密码保护")
-        pages = [(page.extract_text() or "") for page in reader.pages]
+        with _quiet("pypdf"):
+            reader = PdfReader(str(path))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise LoadError("PDF 已加密，请先解除密码保护")
+            pages = [(page.extract_text() or "") for page in reader.pages]
     except LoadError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:

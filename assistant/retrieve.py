@@ -74,10 +74,11 @@ def expand_query(query: str, lexicon: dict[str, list[str]]) -> str:
 
 
 def _ranks(scores: np.ndarray, keep: np.ndarray | None = None) -> dict[int, int]:
-    order = np.argsort(-scores, kind="stable")[:CANDIDATES]
+    """Rank (0-based) of the best CANDIDATES indices, among those kept."""
+    order = np.argsort(-scores, kind="stable")
     if keep is not None:
-        order = [i for i in order if keep[i]]
-    return {int(i): r for r, i in enumerate(order)}
+        order = order[keep[order]]
+    return {int(i): r for r, i in enumerate(order[:CANDIDATES])}
 
 
 class Retriever:
@@ -88,7 +89,9 @@ class Retriever:
         self.lexicon = load_lexicon()
         self.known_terms = frozenset(self.lexicon)
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> SearchResult:
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", kinds: tuple[str, ...] | None = None) -> SearchResult:
+        """Top-k passages; kinds limits the search to documents of those kinds
+        ("document" = imported texts, "card"/"practice" = our knowledge cards)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         query = query.strip()
@@ -96,15 +99,17 @@ class Retriever:
         if not query or not snap.ids:
             return SearchResult(query, True, [], {"reason": "empty"})
         expanded = expand_query(query, self.lexicon)
+        allowed = np.array([m.get("kind", "document") in kinds for m in snap.metas]) if kinds else None
         fused: dict[int, float] = {}
-        dense = bm25 = None
+        dense = None
         if mode in ("dense", "hybrid"):
             dense = snap.matrix @ self.store.embedder.query(query)
-            for i, r in _ranks(dense).items():
+            for i, r in _ranks(dense, allowed).items():
                 fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r)
         if mode in ("bm25", "hybrid"):
             bm25 = snap.lexical.scores(expanded)
-            for i, r in _ranks(bm25, bm25 > 0).items():
+            keep = bm25 > 0 if allowed is None else (bm25 > 0) & allowed
+            for i, r in _ranks(bm25, keep).items():
                 fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r)
         for i in fused:
             if snap.status[i] == "superseded":

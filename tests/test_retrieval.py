@@ -113,7 +113,7 @@ def test_cli_search_json_and_stdin(corpus_kb: Settings) -> None:
 
 def test_eval_harness_side_by_side(corpus_kb: Settings) -> None:
     items = load_questions(REPO / "bench" / "devset.jsonl")
-    report = evaluate(items, Retriever(Store(corpus_kb)), k=5)
+    report = evaluate(items, Retriever(Store(corpus_kb)), k=5, kinds=("document",))
     modes = report["modes"]
     assert set(modes) == {"dense", "bm25", "hybrid"}
     assert modes["hybrid"]["hit@5"] >= max(modes["dense"]["hit@5"], modes["bm25"]["hit@5"])
@@ -196,3 +196,13 @@ def test_chroma_server_and_embedding_endpoint(tmp_path: Path, corpus_dir: Path) 
         for p in (server, embedder):
             p.kill()
             p.wait()
+
+
+def test_cards_answer_out_of_the_box(corpus_kb: Settings) -> None:
+    """The knowledge we ship answers everyday questions with its citations, before any import."""
+    r = Retriever(Store(corpus_kb))
+    res = r.search("支委会多久开一次？", k=3, kinds=("card",))
+    assert res.results and all(h.kind == "card" for h in res.results)
+    top = res.results[0]
+    assert "支委会" in top.title and "第十二条" in top.extra
+    assert any(h.kind == "document" for h in r.search("支委会多久开一次？", k=5, kinds=("document",)).results)

