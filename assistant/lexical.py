@@ -26,6 +26,7 @@ _DOMAIN_WORDS = (
 ).split()
 
 _tokenizer = None
+TOKENIZER_VERSION = 2  # bump whenever tokenize() changes: persisted tokens of another version are discarded
 
 
 def _jieba():
@@ -96,7 +97,8 @@ class LexicalIndex:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f"lexical.{os.getpid()}.tmp"
         tmp.write_text(
-            json.dumps({"generation": generation, "ids": self.ids, "tokens": self.tokens}, ensure_ascii=False),
+            json.dumps({"version": TOKENIZER_VERSION, "generation": generation, "ids": self.ids, "tokens": self.tokens},
+                       ensure_ascii=False),
             encoding="utf-8",
         )
         os.replace(tmp, folder / "lexical.json")
@@ -106,6 +108,8 @@ class LexicalIndex:
         """(generation, id → tokens) of the persisted index, or ("", {}) when absent or unreadable."""
         try:
             data = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))
+            if data.get("version") != TOKENIZER_VERSION:
+                return "", {}
             return data["generation"], dict(zip(data["ids"], data["tokens"]))
         except (OSError, ValueError, KeyError):
             return "", {}

@@ -171,7 +171,17 @@ class Services:
 def _source_title(s) -> str:
     status = STATUS_CN.get(s.status, s.status or "")
     label = s.label() if hasattr(s, "label") else f"《{s.title}》{s.article}"
+    if len(label) > 90:
+        label = label[:88] + "…"
     return f"[{s.n}] {label} · {status}"
+
+
+def answer_markdown(text: str, notice: str = "") -> str:
+    """An answer for the chat: escaped, with the 依据 block set apart from the last list item."""
+    out = re.sub(r"\n(依据：)", r"\n\n\1", esc_md(text).strip())
+    if notice:
+        out += "\n\n> 提示：" + esc_md(notice)
+    return out
 
 
 def source_messages(answer) -> list[dict]:
@@ -464,10 +474,7 @@ def build_app(settings: Settings | None = None):
                 final = answer
             yield messages, pairs, "", gr.skip()
         if final is not None:
-            content = esc_md(final.answer)
-            if final.notice:
-                content += "\n\n> 提示：" + esc_md(final.notice)
-            messages[-1] = {"role": "assistant", "content": content}
+            messages[-1] = {"role": "assistant", "content": answer_markdown(final.answer, final.notice)}
             messages.extend(source_messages(final))
             pairs.append((message, final.answer))
             badge = badge_html(assistant.mode_label, final.notice)

@@ -104,8 +104,8 @@ def test_tokens_stream_and_answer_is_verified(server: FakeLLMServer, kb: Setting
     assert assistant.mode_label == "模型：fake"
     steps, final = run(assistant, QUESTION)
     partials = [text for text, f in steps if f is None]
-    assert len(partials) > 1, "tokens arrive one chunk at a time"
-    assert all(b.startswith(a) and len(b) > len(a) for a, b in zip(partials, partials[1:]))
+    assert len(set(partials) - {""}) > 1, "tokens arrive one chunk at a time"
+    assert all(b.startswith(a) for a, b in zip(partials, partials[1:])), "each partial extends the last"
     assert (final.mode, final.abstained, final.notice) == ("llm", False, "")
     assert final.answer == partials[-1].strip()
     assert final.sources[0].title == DANGFEI_TITLE and final.sources[0].article == "第二条"
