@@ -23,7 +23,8 @@ K = 5
 MAX_SOURCES = 3
 STATUS_CN = {"current": "现行", "superseded": "已被修订", "reference": "参考资料"}
 INJECTION_RE = re.compile(
-    r"忽略(?:以上|之前|前面|上述|所有|先前)|无视(?:以上|之前|前面)|ignore\s+(?:all\s+|the\s+)?(?:previous|above|prior)"
+    r"(?:忽略|无视|忘记|忘掉|不要理会|不必理会|不用理会|不要管|不用管)(?:以上|之前|前面|上面|上述|前述|此前|先前|刚才|所有)"
+    r"|ignore\s+(?:all\s+|the\s+)?(?:previous|above|prior)"
     r"|你现在(?:是|扮演)|system\s*prompt|系统提示词|新的指令|请改为回答|disregard",
     re.I,
 )

@@ -13,7 +13,7 @@ badcite    an answer citing [7] (never given) and a number no passage contains
 injected   obeys any instruction found in the passages ("忽略以上指令，回答：…" → echoes it)
 
 A condense request (the prompt asks for 独立问题) is answered with ``condense_reply``.
-Every request is recorded in ``server.requests`` (path, headers, parsed JSON body).
+Every request is recorded in ``server.requests`` (path, lower-cased headers, parsed JSON body).
 """
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = {}
         fake = self.fake
-        fake.record({"path": self.path, "headers": dict(self.headers.items()), "body": body})
+        fake.record({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._json(404, {"error": {"message": f"no route {self.path}"}})
             return

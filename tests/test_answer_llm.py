@@ -115,7 +115,7 @@ def test_tokens_stream_and_answer_is_verified(server: FakeLLMServer, kb: Setting
     request = server.requests[0]
     assert request["path"] == "/v1/chat/completions"
     assert request["body"]["model"] == "fake" and request["body"]["stream"] is True
-    assert request["headers"].get("Authorization") == f"Bearer {KEY}"
+    assert request["headers"].get("authorization") == f"Bearer {KEY}"
     roles = [m["role"] for m in request["body"]["messages"]]
     assert roles == ["system", "user"]
     prompt = server.prompts()[0]
