@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Iterator
@@ -16,11 +17,13 @@ from typing import Iterator
 from .config import Settings
 from .index import Store
 from .lexical import tokenize
-from .llm import ChatConfig, chat_model, prompt_text
+from .llm import ChatConfig, chat_model, prompt_text, strip_reasoning
 from .retrieve import Hit, Retriever, expand_query
 
 K = 5
 MAX_SOURCES = 3
+QUANTITY_BONUS = 3
+RANK_PENALTY = 1.0
 STATUS_CN = {"current": "现行", "superseded": "已被修订", "reference": "参考资料"}
 INJECTION_RE = re.compile(
     r"(?:忽略|无视|忘记|忘掉|不要理会|不必理会|不用理会|不要管|不用管)(?:以上|之前|前面|上面|上述|前述|此前|先前|刚才|所有)"
@@ -190,7 +193,9 @@ def _sentences(text: str) -> list[str]:
 
 
 def compose_offline(question: str, sources: list[Source], lexicon: dict[str, list[str]]) -> str:
-    """A direct one-line answer where a passage states it, the key points, then the basis."""
+    """A direct one-line answer where a passage states it, then the key points. A sentence scores
+    by the words it shares with the question, a bonus when it states a quantity that the question
+    asks for, and a penalty for coming from a lower-ranked passage."""
     q = set(tokenize(expand_query(question, lexicon)))
     wants_quantity = bool(QUANTITY_RE.search(question))
     scored: list[tuple[float, int, int, str]] = []
@@ -200,7 +205,7 @@ def compose_offline(question: str, sources: list[Source], lexicon: dict[str, lis
             overlap = len(q & set(tokenize(f"{asked} {sent}")))
             if not overlap:
                 continue
-            score = overlap + (3 if wants_quantity and NUMBER_HINT_RE.search(sent) else 0) - 0.5 * (s.n - 1)
+            score = overlap + (QUANTITY_BONUS if wants_quantity and NUMBER_HINT_RE.search(sent) else 0) - RANK_PENALTY * (s.n - 1)
             scored.append((score, -s.n, -pos, sent))
             if asked:
                 asked_for[sent] = asked
@@ -307,7 +312,7 @@ class Assistant:
         if self._condense_chain is not None:
             try:
                 text = "\n".join(f"问：{u}\n答：{a[:200]}" for u, a in history[-3:])
-                rewritten = self._condense_chain.invoke({"history": text, "question": question}).strip()
+                rewritten = strip_reasoning(self._condense_chain.invoke({"history": text, "question": question}))
                 if 2 <= len(rewritten) <= 200:
                     return rewritten.splitlines()[0]
             except Exception:  # the offline rewrite below still works
@@ -336,7 +341,7 @@ class Assistant:
         sources, skipped = _sources(result.results)
         notices = ["已忽略含有指令性文字的段落（文档内容只作资料，不作指令）"] if skipped else []
         if result.abstained or not sources:
-            answer = Answer(prompt_text("no_basis"), "offline" if self.model is None else "llm", True,
+            answer = Answer(prompt_text("no_basis"), "offline", True,
                             "；".join(notices), [], query)
             yield answer.answer, answer
             return
@@ -345,16 +350,19 @@ class Assistant:
             yield answer.answer, answer
             return
         text = ""
+        deadline = time.monotonic() + self.chat.timeout * (self.chat.max_retries + 1)
         try:
             for chunk in self._answer_chain.stream({"context": _context(sources), "question": query}):
                 text += chunk
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"回答超过 {self.chat.timeout * (self.chat.max_retries + 1):.0f} 秒仍未结束")
                 yield text, None
         except Exception as exc:
             reason = self._safe(f"{type(exc).__name__}: {exc}")
             answer = self._offline(query, sources, notices + [f"模型服务不可用（{reason}），已改用离线模式"])
             yield answer.answer, answer
             return
-        checked, notes = verify(text.strip(), sources)
+        checked, notes = verify(strip_reasoning(text), sources)
         if not MARKER_RE.search(checked) or len(checked) < 4:
             answer = self._offline(query, sources, notices + ["模型回答没有引用依据，已改用离线模式"])
             yield answer.answer, answer

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -79,12 +80,14 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_answer(answer) -> None:
-    print(answer.answer)
+def _print_answer(answer, text_shown: bool = False) -> None:
+    if not text_shown:
+        print(answer.answer)
     if answer.notice:
         print(f"\n提示：{answer.notice}")
     for src in answer.sources:
-        print(f"\n[{src.n}] {src.label()}  ({src.source})\n    " + src.text.replace("\n", "\n    "))
+        status = {"current": "现行", "superseded": "已被修订"}.get(src.status, src.status)
+        print(f"\n[{src.n}] {src.label()}（{status}）  ({src.source})\n    " + src.text.replace("\n", "\n    "))
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -123,9 +126,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 print(text[shown:], end="", flush=True)
                 shown = len(text)
         assert final is not None
-        if shown:
-            print("\n")
-        _print_answer(final)
+        if shown and final.answer != text:  # the model's text was replaced (verified or fallen back)
+            print("\n\n（以下为核对后的回答）")
+            shown = 0
+        _print_answer(final, text_shown=bool(shown))
         history.append((question, final.answer))
 
 
@@ -153,7 +157,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="知识库目录（默认 ./data 或 ASSISTANT_DATA_DIR）")
-    parser = argparse.ArgumentParser(prog="python -m assistant", description="党务助手", parents=[common])
+    parser = argparse.ArgumentParser(prog="python -m assistant", description="党务助手")
+    parser.add_argument("--data-dir", dest="global_data_dir", help="知识库目录（也可写在子命令后）")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", parents=[common], help="导入文件或文件夹")
@@ -218,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     apply_offline_env()
     args = build_parser().parse_args(argv)
+    args.data_dir = args.data_dir or args.global_data_dir
     if args.command == "search" and not args.stdin and not args.query:
         print("请给出问题，或使用 --stdin", file=sys.stderr)
         return 2
@@ -228,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into head/less that closed early
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         print("已中断。已完成的文档已保存，重新运行即可继续。", file=sys.stderr)
         return 130

@@ -137,8 +137,16 @@ def ingest(
         from tqdm import tqdm
 
         bar = tqdm(total=total, desc="嵌入", unit="段", file=sys.stderr, dynamic_ncols=True)
+    write_error = ""
     try:
         for doc, chunks, is_update in todo:
+            if write_error:
+                # After a failed write (disk full, read-only, I/O error) Chroma's next write can
+                # hang for good: stop writing and let the re-run pick these documents up.
+                fail(doc.source, f"未写入：本次导入中知识库写入已出错（{write_error}），请排除后重新运行")
+                if bar:
+                    bar.update(len(chunks))
+                continue
             meta = {"title": doc.title, "short": doc.short}
             texts = [index_text({**meta, "chapter": c.chapter}, c.text) for c in chunks]
             t0 = time.perf_counter()
@@ -161,6 +169,7 @@ def ingest(
                     store.put_document(doc, chunks, vectors)
             except StoreError as exc:
                 fail(doc.source, str(exc))
+                write_error = " ".join(str(exc).split())[:200]
                 continue
             report.chunks_embedded += len(chunks)
             (report.updated if is_update else report.added).append(doc.source)

@@ -73,6 +73,11 @@ class LexicalIndex:
         if self.ids:
             self._bm25.index(self.tokens, show_progress=False)
 
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a term over the chunks (highest for unseen terms)."""
+        n, df = len(self.ids), self.df.get(term, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
     def unseen(self, query: str, known: frozenset[str] = frozenset()) -> float:
         """Share of the question's words (IDF-weighted) that occur nowhere in the knowledge base:
         high for questions about things the documents never mention."""
@@ -80,7 +85,7 @@ class LexicalIndex:
         terms = [t for t in set(words(query)) if len(t) > 1 and not t.isdigit()]
         if not terms or not n:
             return 1.0
-        idf = {t: math.log(1 + (n - self.df.get(t, 0) + 0.5) / (self.df.get(t, 0) + 0.5)) for t in terms}
+        idf = {t: self.idf(t) for t in terms}
         return sum(v for t, v in idf.items() if t not in self.df and t not in known) / sum(idf.values())
 
     def scores(self, query: str) -> np.ndarray:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,7 +17,6 @@ class ChatConfig:
     api_key: str | None
     model: str | None
     timeout: float = 30.0
-    first_token_timeout: float = 20.0
     max_retries: int = 1
 
     @classmethod
@@ -50,6 +50,11 @@ def chat_model(config: ChatConfig):
         temperature=0.1,
         streaming=True,
     )
+
+
+def strip_reasoning(text: str) -> str:
+    """Drop a reasoning model's <think>…</think> block (some Ollama models put it in the content)."""
+    return re.sub(r"<think>.*?(?:</think>|$)", "", text, flags=re.S).strip()
 
 
 @lru_cache(maxsize=None)

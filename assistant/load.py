@@ -241,7 +241,7 @@ def _quiet(logger_name: str):
 
 def _read_pdf(path: Path) -> str:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     try:
         with _quiet("pypdf"):
@@ -251,6 +251,8 @@ def _read_pdf(path: Path) -> str:
             pages = [(page.extract_text() or "") for page in reader.pages]
     except LoadError:
         raise
+    except DependencyError as exc:  # AES-encrypted, even with an empty password, needs 'cryptography'
+        raise LoadError(f"PDF 使用 AES 加密，本机缺少解密组件 cryptography，无法读取（{exc}）") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise LoadError(f"PDF 已损坏或不完整：{exc}") from exc
     except Exception as exc:  # pypdf surfaces crypto and parser errors of many kinds

@@ -34,6 +34,7 @@ apply_offline_env()  # before gradio is imported: analytics and telemetry off
 log = logging.getLogger(__name__)
 
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".html")
+MAX_QUESTION = 1000
 STATUS_CN = {"current": "现行", "superseded": "已被修订", "reference": "参考资料"}
 EXAMPLE_QUESTIONS = (
     "支委会多久开一次？",
@@ -50,7 +51,6 @@ CSS = """
 .badge.llm {background:#e1effe;color:#1e429f}
 .notice {color:#9b1c1c;font-size:0.9em}
 .app-title h1 {margin:0.2em 0;font-size:1.6em}
-footer {display:none !important}
 @media (max-width: 640px) { .gradio-container {padding: 4px !important} }
 """
 SYSTEM_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei",
@@ -199,6 +199,17 @@ def source_messages(answer) -> list[dict]:
     return out
 
 
+def engine_error(exc: Exception) -> str:
+    """A message for the user: the knowledge base's own (Chinese) errors as they are, anything
+    else in general terms (the details go to the server log, not to the page)."""
+    from .index import StoreError
+
+    if isinstance(exc, StoreError):
+        return str(exc)
+    log.exception("answer failed")
+    return "问答引擎出错，请稍后再试或联系管理员（详情见服务器日志）"
+
+
 def badge_html(label: str, notice: str = "") -> str:
     offline = not label or label == "离线模式"
     cls = "badge" if offline else "badge llm"
@@ -265,104 +276,28 @@ def stage_uploads(paths: list[str], settings: Settings) -> tuple[list[Path], lis
     return staged, rows
 
 
-# --------------------------------------------------------------------------- translations
-
-def _gradio_zh_translations() -> dict | None:
-    """Gradio's own Simplified-Chinese strings (upload area, buttons, errors), read from the
-    frontend bundle, so the built-in texts are Chinese whatever the browser's language."""
-    try:
-        import gradio
-
-        assets = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
-        files = sorted(assets.glob("zh-CN-*.js"))
-        if not files:
-            return None
-        return _parse_js_module(files[0].read_text(encoding="utf-8"))
-    except Exception as exc:  # cosmetic only: fall back to the browser's language
-        log.info("gradio zh-CN strings not loaded: %s", exc)
-        return None
-
-
-_TOKEN = re.compile(r"\s*(?:(`(?:[^`\\]|\\.)*`)|(\"(?:[^\"\\]|\\.)*\")|([A-Za-z_$][\w$]*)|([{}:,=;]))", re.S)
-
-
-def _parse_js_module(src: str) -> dict:
-    """Parse the bundled locale module: `var a=`…`,b={k:`v`,…},…,C={…};export{…C as default…}`."""
-    tokens: list[tuple[str, str]] = []
-    pos = 0
-    end = src.find(";export")
-    body = src[:end] if end > 0 else src
-    while pos < len(body):
-        m = _TOKEN.match(body, pos)
-        if not m:
-            raise ValueError(f"unexpected text at {pos}")
-        pos = m.end()
-        if m.group(1) is not None:
-            tokens.append(("str", m.group(1)[1:-1].replace("\\`", "`").replace("\\n", "\n")))
-        elif m.group(2) is not None:
-            tokens.append(("str", m.group(2)[1:-1].replace('\\"', '"')))
-        elif m.group(3) is not None:
-            tokens.append(("id", m.group(3)))
-        else:
-            tokens.append(("p", m.group(4)))
-    env: dict[str, Any] = {}
-    i = 0
-
-    def value() -> Any:
-        nonlocal i
-        kind, tok = tokens[i]
-        if kind == "str":
-            i += 1
-            return tok
-        if kind == "id":
-            i += 1
-            return env[tok]
-        if tok == "{":
-            i += 1
-            obj: dict[str, Any] = {}
-            while tokens[i] != ("p", "}"):
-                key = tokens[i][1]
-                if tokens[i + 1] != ("p", ":"):
-                    raise ValueError("object key without value")
-                i += 2
-                obj[key] = value()
-                if tokens[i] == ("p", ","):
-                    i += 1
-            i += 1
-            return obj
-        raise ValueError(f"unexpected token {tok}")
-
-    if tokens and tokens[0] == ("id", "var"):
-        i = 1
-    last = None
-    while i < len(tokens):
-        name = tokens[i][1]
-        if tokens[i + 1] != ("p", "="):
-            raise ValueError("expected =")
-        i += 2
-        env[name] = value()
-        last = name
-        if i < len(tokens) and tokens[i] in (("p", ","), ("p", ";")):
-            i += 1
-    m = re.search(r"(\w+) as default", src)
-    result = env[m.group(1)] if m else env[last]
-    return {k: v for k, v in result.items() if isinstance(v, dict)}
-
-
 # --------------------------------------------------------------------------- the app
 
-class HideApiInfoFromGuests:
-    """ASGI middleware: Gradio's login page embeds the full API description
-    (window.gradio_api_info) even for a visitor who has not logged in. Blank it there."""
+class PageMiddleware:
+    """ASGI middleware for the HTML page itself (GET /):
+
+    * Gradio picks the language of its own texts (upload area, buttons, errors) from the
+      browser; a script at the top of <head> reports zh-CN so they are Chinese everywhere.
+    * Gradio's login page embeds the full API description (window.gradio_api_info) even for a
+      visitor who has not logged in: it is blanked there.
+    """
 
     _INFO = re.compile(rb"window\.gradio_api_info = .*?;</script>", re.S)
+    _ZH = (b"<head><script>(()=>{const p=Navigator.prototype;"
+           b"Object.defineProperty(p,'language',{get:()=>'zh-CN',configurable:true});"
+           b"Object.defineProperty(p,'languages',{get:()=>['zh-CN','zh'],configurable:true});})();</script>")
 
     def __init__(self, app) -> None:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
         if scope.get("type") != "http" or scope.get("method") != "GET" or scope.get("path", "").startswith(
-                ("/gradio_api", "/assets", "/static", "/file")):
+                ("/gradio_api", "/assets", "/static", "/file", "/theme", "/manifest", "/favicon")):
             await self.app(scope, receive, send)
             return
         start: dict = {}
@@ -377,8 +312,11 @@ class HideApiInfoFromGuests:
                 if message.get("more_body"):
                     return
                 body = b"".join(chunks)
-                if b'"auth_required":true' in body or b'"auth_required": true' in body:
-                    body = self._INFO.sub(b"window.gradio_api_info = null;</script>", body)
+                ctype = dict(start.get("headers", [])).get(b"content-type", b"")
+                if ctype.startswith(b"text/html"):
+                    body = body.replace(b"<head>", self._ZH, 1)
+                    if re.search(rb'"auth_required":\s*true', body):
+                        body = self._INFO.sub(b"window.gradio_api_info = null;</script>", body)
                 headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
                 headers.append((b"content-length", str(len(body)).encode()))
                 await send({**start, "headers": headers})
@@ -402,15 +340,17 @@ def _auth_from_env() -> list[tuple[str, str]] | None:
     return pairs
 
 
-def _int_or_none(value: Any, label: str) -> int | None:
+def _int_or_none(value: Any, label: str, zero_is_none: bool = False) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
         f = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{label}应为整数，收到“{value}”") from None
-    if f != int(f):
+    if f != f or f in (float("inf"), float("-inf")) or f != int(f):
         raise ValueError(f"{label}应为整数，收到“{value}”")
+    if zero_is_none and f == 0:
+        return None
     return int(f)
 
 
@@ -452,8 +392,13 @@ def build_app(settings: Settings | None = None):
         question = (question or "").strip()
         if not question:
             raise gr.Error("请输入问题", title="输入有误")
-        pairs = [(str(q), str(a)) for q, a in (history or []) if q]
-        answer = services.assistant().ask(question, pairs)
+        if len(question) > MAX_QUESTION:
+            raise gr.Error(f"问题太长（{len(question)} 字），请控制在 {MAX_QUESTION} 字以内", title="输入有误")
+        pairs = [(str(p[0]), str(p[1])) for p in (history or []) if len(p) >= 2 and p[0]]
+        try:
+            answer = services.assistant().ask(question, pairs)
+        except Exception as exc:
+            raise gr.Error(engine_error(exc), title="暂时无法回答") from None
         return answer.to_json()
 
     def chat(message: str, messages: list, pairs: list) -> Iterator[tuple]:
@@ -463,16 +408,22 @@ def build_app(settings: Settings | None = None):
         if not message:
             yield messages, pairs, "", gr.skip()
             return
-        assistant = services.assistant()
+        message = message[:MAX_QUESTION]
         messages.append({"role": "user", "content": esc_md(message)})
         messages.append({"role": "assistant", "content": "正在检索知识库…"})
         yield messages, pairs, "", gr.skip()
         final = None
-        for text, answer in assistant.stream(message, pairs[-6:]):
-            messages[-1] = {"role": "assistant", "content": esc_md(text) or "…"}
-            if answer is not None:
-                final = answer
+        try:
+            assistant = services.assistant()
+            for text, answer in assistant.stream(message, pairs[-6:]):
+                messages[-1] = {"role": "assistant", "content": esc_md(text) or "…"}
+                if answer is not None:
+                    final = answer
+                yield messages, pairs, "", gr.skip()
+        except Exception as exc:
+            messages[-1] = {"role": "assistant", "content": "暂时无法回答：" + esc_md(engine_error(exc))}
             yield messages, pairs, "", gr.skip()
+            return
         if final is not None:
             messages[-1] = {"role": "assistant", "content": answer_markdown(final.answer, final.notice)}
             messages.extend(source_messages(final))
@@ -489,13 +440,13 @@ def build_app(settings: Settings | None = None):
         try:
             return badge_html(services.assistant().mode_label)
         except Exception as exc:
-            return badge_html("离线模式", f"问答引擎未就绪：{exc}")
+            return badge_html("离线模式", "问答引擎未就绪：" + engine_error(exc))
 
     # ---------------------------------------------------------------- handlers: 会议方案
     def meeting_plan(meeting_type: str, branch: str, meeting_date: str, topic: str = "",
                      members: float | None = None) -> tuple[str, str, str]:
         try:
-            n = _int_or_none(members, "人数")
+            n = _int_or_none(members, "人数", zero_is_none=True)
             plan = meeting_mod.make_meeting_plan(meeting_type, branch, (meeting_date or "").strip(),
                                                  topic=(topic or None), members=n)
         except (meeting_mod.MeetingPlanError, ValueError) as exc:
@@ -515,15 +466,8 @@ def build_app(settings: Settings | None = None):
             y = _int_or_none(year, "年份")
             if y is None:
                 raise ValueError("请填写年份")
-            n = _int_or_none(members, "党员人数")
-            period = (period or "全年").strip()
-            if period not in PERIODS:
-                raise ValueError(f"期间应为 {'、'.join(PERIODS)} 之一，收到“{period}”")
-            quarter = month = None
-            if "季度" in period:
-                quarter = "一二三四".index(period[1]) + 1
-            elif period.endswith("月"):
-                month = int(period[:-1])
+            n = _int_or_none(members, "党员人数", zero_is_none=True)
+            quarter, month = parse_period(period)
             cl = build_checklist(y, quarter=quarter, month=month, branch_type=branch_type, members=n)
         except (ChecklistError, ValueError) as exc:
             raise user_error(exc) from None
@@ -551,9 +495,13 @@ def build_app(settings: Settings | None = None):
             items.append({"name": cells[0], "deadline": cells[1], "hours": cells[2], "flag": cells[3]})
         try:
             start_day = _parse_iso(start, "开始日期") if (start or "").strip() else _next_monday()
-            w = _int_or_none(weeks, "周数") or 4
-            h = float(hours_per_week) if hours_per_week not in (None, "") else 4.0
-            plan = make_plan(items, start_day, w, h, branch_type=branch_type, members=_int_or_none(members, "党员人数"))
+            w = _int_or_none(weeks, "周数")
+            try:
+                h = float(hours_per_week) if hours_per_week not in (None, "") else 4.0
+            except (TypeError, ValueError):
+                raise ValueError(f"每周可用小时应为数字，收到“{hours_per_week}”") from None
+            plan = make_plan(items, start_day, 4 if w is None else w, h, branch_type=branch_type,
+                             members=_int_or_none(members, "党员人数", zero_is_none=True))
         except (PlanError, TaskFileError, ValueError) as exc:
             raise user_error(exc) from None
         folder = _out_dir()
@@ -604,9 +552,9 @@ def build_app(settings: Settings | None = None):
                 rows[k] = [rows[k][0], status]
             yield f"正在导入…（{sum(1 for r in rows if not r[1].startswith('等待'))}/{len(rows)}）", rows
         if "error" in box:
-            exc = box["error"]
-            rows = [[r[0], "失败：" + str(exc) if r[1].startswith("等待") else r[1]] for r in rows]
-            yield f"导入失败：{exc}", rows
+            reason = engine_error(box["error"])
+            rows = [[r[0], "失败：" + reason if r[1].startswith("等待") else r[1]] for r in rows]
+            yield f"导入失败：{esc_md(reason)}", rows
             return
         report = box["report"]
         yield "导入完成：" + report.summary(), rows
@@ -620,10 +568,14 @@ def build_app(settings: Settings | None = None):
             raise gr.Error("请先选择要删除的文档", title="没有选择")
         store = services.store()
         done = []
+        uploads = (settings.data_dir / "uploads").resolve()
         with store.write_lock():
             for doc_id in doc_ids:
                 n = store.remove_document(doc_id)
                 done.append(f"{doc_id}（{n} 段）")
+                copy = (uploads / safe_filename(doc_id)).resolve()
+                if copy.parent == uploads and copy.is_file():  # the app's own copy of an upload
+                    copy.unlink(missing_ok=True)
         store.refresh_lexical()
         return "已删除：" + "、".join(done), *refresh_docs()
 
@@ -668,13 +620,13 @@ def build_app(settings: Settings | None = None):
                 with gr.Row():
                     m_type = gr.Dropdown(meeting_mod.meeting_types(), value=meeting_mod.meeting_types()[0],
                                          label="会议类型", min_width=200, allow_custom_value=True)
-                    m_branch = gr.Textbox(label="党支部名称", value="", placeholder="如：XX局机关第一党支部", min_width=200)
+                    m_branch = gr.Textbox(label="党支部名称", value="", elem_id="plan-branch", placeholder="如：XX局机关第一党支部", min_width=200)
                 with gr.Row():
                     m_date = gr.Textbox(label="会议日期（YYYY-MM-DD）", value=(date.today() + timedelta(days=14)).isoformat(),
                                         min_width=160)
-                    m_members = gr.Number(label="人数（可空；支委会填委员人数）", value=None, precision=0, minimum=1,
+                    m_members = gr.Number(label="人数（0 或空表示不填；支委会填委员人数）", value=None, precision=0, elem_id="plan-members",
                                           min_width=160)
-                m_topic = gr.Textbox(label="会议主题（可空，留空按会议类型给出）", max_length=80)
+                m_topic = gr.Textbox(label="会议主题（可空，留空按会议类型给出）", value="", max_length=80)
                 m_go = gr.Button("生成方案", variant="primary", elem_id="make-plan")
                 with gr.Row():
                     m_docx = gr.File(label="下载 Word（.docx）", interactive=False, elem_id="plan-docx", min_width=160)
@@ -682,11 +634,12 @@ def build_app(settings: Settings | None = None):
                 m_preview = gr.Markdown(label="方案预览", show_label=False, elem_id="plan-preview", sanitize_html=True)
             with gr.Tab("工作清单", id="checklist"):
                 with gr.Row():
-                    c_year = gr.Number(label="年份", value=date.today().year, precision=0, minimum=1950, maximum=2200,
-                                       min_width=120)
-                    c_period = gr.Dropdown(list(PERIODS), value="全年", label="期间", min_width=120)
-                    c_branch = gr.Dropdown(list(BRANCH_TYPES), value="机关", label="支部类型", min_width=120)
-                    c_members = gr.Number(label="党员人数（可空）", value=None, precision=0, minimum=1, min_width=120)
+                    c_year = gr.Number(label="年份", value=date.today().year, precision=0, min_width=120)
+                    c_period = gr.Dropdown(list(PERIODS), value="全年", label="期间", min_width=120,
+                                           allow_custom_value=True)
+                    c_branch = gr.Dropdown(list(BRANCH_TYPES), value="机关", label="支部类型", min_width=120,
+                                           allow_custom_value=True)
+                    c_members = gr.Number(label="党员人数（0 或空表示不填）", value=None, precision=0, min_width=120)
                 c_go = gr.Button("生成清单", variant="primary", elem_id="make-checklist")
                 c_summary = gr.Markdown(label="清单概要")
                 with gr.Row():
@@ -702,11 +655,12 @@ def build_app(settings: Settings | None = None):
                                        label="我的任务（类型：刚性 / 重要 / 可延后，可空）", elem_id="tasks")
                 with gr.Row():
                     p_start = gr.Textbox(label="开始日期（YYYY-MM-DD）", value=_next_monday().isoformat(), min_width=140)
-                    p_weeks = gr.Number(label="周数", value=4, precision=0, minimum=1, maximum=260, min_width=100)
-                    p_hours = gr.Number(label="每周可用小时", value=4, minimum=0.5, maximum=168, min_width=100)
+                    p_weeks = gr.Number(label="周数", value=4, precision=0, min_width=100)
+                    p_hours = gr.Number(label="每周可用小时", value=4, min_width=100)
                 with gr.Row():
-                    p_branch = gr.Dropdown(list(BRANCH_TYPES), value="机关", label="支部类型", min_width=120)
-                    p_members = gr.Number(label="党员人数（可空）", value=None, precision=0, minimum=1, min_width=120)
+                    p_branch = gr.Dropdown(list(BRANCH_TYPES), value="机关", label="支部类型", min_width=120,
+                                           allow_custom_value=True)
+                    p_members = gr.Number(label="党员人数（0 或空表示不填）", value=None, precision=0, min_width=120)
                 p_go = gr.Button("生成规划", variant="primary", elem_id="make-tasks")
                 with gr.Row():
                     p_md = gr.File(label="下载 Markdown（.md）", interactive=False, min_width=160)
@@ -725,12 +679,13 @@ def build_app(settings: Settings | None = None):
                                       interactive=False, wrap=True, label="知识库中的文档", column_count=6,
                                       elem_id="kb-docs")
                 with gr.Row():
-                    k_remove_sel = gr.Dropdown(choices=[], multiselect=True, label="选择要删除的文档", min_width=200)
-                    k_remove = gr.Button("删除所选", variant="stop", min_width=100)
+                    k_remove_sel = gr.Dropdown(choices=[], multiselect=True, label="选择要删除的文档", min_width=200,
+                                               elem_id="kb-remove-select")
+                    k_remove = gr.Button("删除所选", variant="stop", min_width=100, elem_id="kb-remove")
                 with gr.Row():
                     k_refresh = gr.Button("刷新列表", min_width=100)
-                    k_reindex = gr.Button("重新索引", min_width=100)
-                k_msg = gr.Markdown()
+                    k_reindex = gr.Button("重新索引", min_width=100, elem_id="kb-reindex")
+                k_msg = gr.Markdown(elem_id="kb-message")
 
         # ---------------------------------------------------------------- events
         private = {"api_visibility": "private"}
@@ -759,13 +714,34 @@ def build_app(settings: Settings | None = None):
         k_reindex.click(reindex, None, [k_msg, k_docs, k_remove_sel], **kb_opts, **private)
         k_refresh.click(refresh_docs, None, [k_docs, k_remove_sel], **private)
 
-        demo.load(show_badge, None, badge, **private)
-        demo.load(refresh_docs, None, [k_docs, k_remove_sel], **private)
+        def fresh_defaults():  # dates relative to today, not to the day the server started
+            return ((date.today() + timedelta(days=14)).isoformat(), date.today().year,
+                    _next_monday().isoformat(), _default_tasks())
+
+        demo.load(fresh_defaults, None, [m_date, c_year, p_start, p_tasks], queue=False, show_progress="hidden",
+                  **private)
+        demo.load(show_badge, None, badge, show_progress="hidden", **private)
+        demo.load(refresh_docs, None, [k_docs, k_remove_sel], show_progress="hidden", **private)
 
     demo.queue(default_concurrency_limit=2, max_size=int(os.environ.get("ASSISTANT_QUEUE_SIZE") or 256))
     demo._dangwu_theme = theme  # launch() takes the theme and CSS in Gradio 6
     demo._dangwu_services = services
     return demo
+
+
+def parse_period(text: str | None) -> tuple[int | None, int | None]:
+    """全年 / 第一季度 (第1季度, Q1) / 3月 → (quarter, month)."""
+    t = re.sub(r"\s+", "", str(text or "全年")).upper()
+    if t in ("全年", "年度", ""):
+        return None, None
+    m = re.fullmatch(r"(?:第)?([一二三四1-4])季度|Q([1-4])", t)
+    if m:
+        q = m.group(1) or m.group(2)
+        return ("一二三四".index(q) + 1 if q in "一二三四" else int(q)), None
+    m = re.fullmatch(r"(1[0-2]|[1-9])月?", t)
+    if m:
+        return None, int(m.group(1))
+    raise ValueError(f"期间应为 全年、第一季度…第四季度 或 1月…12月，收到“{text}”")
 
 
 def _table_rows(value: Any) -> list[list]:
@@ -789,20 +765,19 @@ def _parse_iso(text: str, label: str) -> date:
         raise ValueError(f"{label}应写成 YYYY-MM-DD（如 2026-12-01），收到“{text}”") from None
 
 
-def _app_kwargs(auth) -> dict:
-    """No FastAPI docs pages; with a login, no API description for visitors who are not logged in."""
-    kwargs: dict[str, Any] = {"openapi_url": None, "docs_url": None, "redoc_url": None}
-    if auth:
-        from starlette.middleware import Middleware
+def _app_kwargs() -> dict:
+    """No FastAPI docs pages; the page middleware (Chinese texts, nothing for guests)."""
+    from starlette.middleware import Middleware
 
-        kwargs["middleware"] = [Middleware(HideApiInfoFromGuests)]
-    return kwargs
+    return {"openapi_url": None, "docs_url": None, "redoc_url": None, "middleware": [Middleware(PageMiddleware)]}
 
 
 def main(started: float | None = None) -> None:
     """Build and serve the app until interrupted."""
     started = started if started is not None else time.perf_counter()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "bm25s", "chromadb"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     t0 = time.perf_counter()
     import gradio as gr
 
@@ -811,8 +786,6 @@ def main(started: float | None = None) -> None:
     auth = _auth_from_env()
     _clean_old_outputs()
     demo = build_app(settings)
-    translations = _gradio_zh_translations()
-    i18n = gr.I18n(**{"en": translations, "zh-CN": translations}) if translations else None
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME") or "127.0.0.1",
         server_port=int(os.environ.get("GRADIO_SERVER_PORT") or 7860),
@@ -824,13 +797,12 @@ def main(started: float | None = None) -> None:
         pwa=False,
         mcp_server=False,
         enable_monitoring=False,
-        footer_links=["api"],
+        footer_links=[],
         theme=demo._dangwu_theme,
         css=CSS,
-        i18n=i18n,
         quiet=True,
         prevent_thread_lock=True,
-        app_kwargs=_app_kwargs(auth),
+        app_kwargs=_app_kwargs(),
     )
     total = time.perf_counter() - started
     url = f"http://{demo.server_name}:{demo.server_port}"

@@ -1,0 +1,319 @@
+"""The web app in a real browser: Debian's chromium driven by Playwright, offline.
+
+One app process and one browser per module, over a small knowledge base built once.
+Screenshots go to test-artifacts/ (kept by CI). What is checked: a question gets a cited
+answer with expandable source cards; a meeting plan downloads as .docx; an uploaded
+document is found by the next question; document text with <script>/<img onerror> is shown
+as text (no dialog, no injected element); the page works at phone width; Chinese renders as
+glyphs, not boxes; the page asks nothing of any host but the app.
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from assistant.config import OFFLINE_ENV
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CORPUS_DIR = Path(os.environ.get("ASSISTANT_CORPUS_DIR") or REPO_ROOT.parent / "shared" / "corpus")
+KB_FILES = [
+    CORPUS_DIR / "zhibu-gongzuo-tiaoli-2018.txt",
+    CORPUS_DIR / "dangfei-shoujiao-shiyong-guanli-guiding-2008.txt",
+    REPO_ROOT / "knowledge" / "cards" / "zhiweihui.md",
+]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+TIMEOUT_MS = 60_000
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+if not CHROMIUM.exists():
+    pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): apt-get install -y chromium fonts-noto-cjk",
+                allow_module_level=True)
+
+
+# --------------------------------------------------------------------------- app and browser (module-local)
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ASSISTANT_", "GRADIO_"))}
+    env.update(OFFLINE_ENV)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    missing = [p for p in KB_FILES if not p.is_file()]
+    if missing:
+        pytest.skip(f"corpus not found ({', '.join(map(str, missing))}); set ASSISTANT_CORPUS_DIR")
+    data = tmp_path_factory.mktemp("kb")
+    tmp = tmp_path_factory.mktemp("app")
+    code = ("import sys\nfrom assistant.config import Settings\nfrom assistant.index import Store\n"
+            "from assistant.ingest import ingest\n"
+            "r = ingest(sys.argv[2:], Store(Settings.from_env(sys.argv[1])), progress=False)\n"
+            "sys.exit(1 if r.failed else 0)\n")
+    built = subprocess.run([sys.executable, "-c", code, str(data), *map(str, KB_FILES)], cwd=REPO_ROOT, env=_env(),
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log_path = tmp / "app.log"
+    (tmp / "gradio").mkdir()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                env=_env(ASSISTANT_DATA_DIR=str(data), GRADIO_SERVER_NAME="127.0.0.1",
+                                         GRADIO_SERVER_PORT=str(port), GRADIO_TEMP_DIR=str(tmp / "gradio")))
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                if proc.poll() is not None:
+                    raise AssertionError(f"app exited:\n{log_path.read_text(errors='replace')}")
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except (urllib.error.URLError, OSError):
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"app did not start:\n{log_path.read_text(errors='replace')}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Watch:
+    """Everything a page did that a test may want to look at afterwards."""
+
+    def __init__(self) -> None:
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+
+
+@pytest.fixture
+def page(browser, app_url, request):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
+    pg = ctx.new_page()
+    pg.set_default_timeout(TIMEOUT_MS)
+    watch = Watch()
+    pg.on("request", lambda r: watch.requests.append(r.url))
+    pg.on("dialog", lambda d: (watch.dialogs.append(d.message), d.dismiss()))
+    pg.on("pageerror", lambda e: watch.errors.append(str(e)))
+    pg.watch = watch
+    pg.goto(app_url, wait_until="load")
+    pg.locator("#question textarea").wait_for()
+    yield pg
+    try:
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-end.png"), full_page=True)
+    finally:
+        ctx.close()
+    external = [u for u in watch.requests if not u.startswith((app_url, "data:", "blob:"))]
+    assert not external, f"the page asked other hosts: {external[:5]}"
+
+
+def ask(pg, question: str) -> None:
+    """Type a question, send it, wait until the answer (with its 依据 block) has arrived."""
+    before = pg.locator("#chat .bot-row").count()
+    pg.locator("#question textarea").fill(question)
+    pg.locator("#send").click()
+    pg.wait_for_function(
+        "n => { const rows = document.querySelectorAll('#chat .bot-row');"
+        " return rows.length > n && rows[rows.length - 1].innerText.includes('依据：'); }",
+        arg=before, timeout=TIMEOUT_MS)
+
+
+def open_tab(pg, name: str) -> None:
+    pg.get_by_role("tab", name=name).click()
+
+
+def upload_to_kb(pg, path: Path) -> None:
+    open_tab(pg, "知识库")
+    pg.locator("#kb-upload input[type=file]").set_input_files(str(path))
+    pg.get_by_text(path.name).first.wait_for()
+    pg.locator("#kb-ingest").click()
+    pg.get_by_text("导入完成").first.wait_for()
+
+
+# --------------------------------------------------------------------------- tests
+
+def test_ask_shows_a_cited_answer_with_source_cards(page):
+    page.locator("#mode-badge").get_by_text("离线模式").wait_for()
+    page.get_by_role("button", name="支委会多久开一次？").click()  # an example question asks at once
+    page.wait_for_function("document.querySelector('#chat') && document.querySelector('#chat').innerText.includes('依据：')",
+                           timeout=TIMEOUT_MS)
+    answer = page.locator("#chat .bot-row").last.inner_text()
+    assert "[1]" in answer and "每月" in answer
+    cards = page.locator("#chat .thought-group")
+    assert cards.count() >= 1
+    first = cards.first
+    assert re.search(r"\[1\].*《.+》.*(现行|已被修订|参考资料)", first.inner_text())
+    first.locator(".title").click()  # expand: the passage and its file are shown
+    page.get_by_text("来源文件：").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "qa-cited-answer.png"), full_page=True)
+    page.get_by_role("button", name="新对话").click()
+    page.wait_for_function("document.querySelectorAll('#chat .bot-row').length === 0")
+    assert not page.watch.errors, page.watch.errors
+
+
+def test_meeting_plan_preview_and_docx_download(page, tmp_path):
+    open_tab(page, "会议方案")
+    page.locator("#plan-branch textarea, #plan-branch input").first.fill("机关第一党支部")
+    page.locator("#plan-members input").fill("23")
+    page.locator("#make-plan").click()
+    page.locator("#plan-preview").get_by_text("会议议程").first.wait_for()
+    assert "机关第一党支部" in page.locator("#plan-preview").inner_text()
+    link = page.locator("#plan-docx a").first
+    link.wait_for()
+    with page.expect_download() as info:
+        link.click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.suffix == ".docx"
+    with zipfile.ZipFile(saved) as z:
+        assert "机关第一党支部" in z.read("word/document.xml").decode("utf-8")
+    page.screenshot(path=str(ARTIFACTS / "meeting-plan.png"), full_page=True)
+
+
+def test_uploaded_document_is_found_by_asking(page, tmp_path):
+    doc = tmp_path / "qingnian-dushu.txt"
+    doc.write_text("机关青年读书会办法\n\n第一条 机关党支部每两个月组织一次青年读书会，由组织委员负责召集并做好记录。\n",
+                   encoding="utf-8")
+    upload_to_kb(page, doc)
+    progress = page.locator("#kb-progress").inner_text()
+    assert "qingnian-dushu.txt" in progress and "已导入" in progress
+    page.locator("#kb-docs").get_by_text("机关青年读书会办法").first.wait_for()
+    page.screenshot(path=str(ARTIFACTS / "kb-after-upload.png"), full_page=True)
+    open_tab(page, "问答")
+    ask(page, "青年读书会由谁负责召集？")
+    answer = page.locator("#chat .bot-row").last.inner_text()
+    assert "组织委员" in answer and "机关青年读书会办法" in answer
+    page.screenshot(path=str(ARTIFACTS / "qa-uploaded-document.png"), full_page=True)
+
+
+def test_remove_a_document_and_reindex(page, tmp_path):
+    doc = tmp_path / "to-remove.txt"
+    doc.write_text("临时通知\n\n第一条 本通知用于测试删除功能。\n", encoding="utf-8")
+    upload_to_kb(page, doc)
+    docs = page.locator("#kb-docs")
+    docs.get_by_text("to-remove.txt").first.wait_for()
+    select = page.locator("#kb-remove-select input")
+    select.click()
+    select.fill("to-remove")
+    page.get_by_role("option", name=re.compile("to-remove.txt")).click()
+    page.locator("#kb-remove").click()
+    page.locator("#kb-message").get_by_text("已删除：to-remove.txt").wait_for()
+    page.wait_for_function("!document.querySelector('#kb-docs').innerText.includes('to-remove.txt')")
+    page.locator("#kb-reindex").click()
+    page.locator("#kb-message").get_by_text("索引已重建").wait_for()
+    assert "zhibu-gongzuo-tiaoli-2018.txt" in docs.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "kb-remove-reindex.png"), full_page=True)
+
+
+def test_document_text_is_escaped_never_run(page, tmp_path):
+    doc = tmp_path / "xss-check.txt"
+    doc.write_text(
+        "<img src=x onerror=\"window.__xss=1;alert('img')\">公告栏管理办法\n\n"
+        "第一条 公告栏中的代码 <script>window.__xss=2;alert('script')</script> 一律按原样显示，"
+        "保密员每周检查一次公告栏。<b onmouseover=\"alert(3)\">粗</b> [点此](javascript:alert(4))\n",
+        encoding="utf-8")
+    upload_to_kb(page, doc)
+    page.locator("#kb-docs").get_by_text("xss-check.txt").first.wait_for()
+    assert "<img src=x onerror=" in page.locator("#kb-docs").inner_text()  # the title is shown as typed
+    open_tab(page, "问答")
+    ask(page, "公告栏中的代码怎么显示？保密员多久检查一次公告栏？")
+    page.locator("#chat .thought-group .title").first.click()
+    page.get_by_text("来源文件：").first.wait_for()
+    time.sleep(0.5)
+    chat_text = page.locator("#chat").inner_text()
+    assert "<script>window.__xss=2" in chat_text and "<img src=x onerror=" in chat_text
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert not page.watch.dialogs, page.watch.dialogs
+    injected = page.evaluate("""() => ({
+        img: document.querySelectorAll('img[src="x"]').length,
+        onerror: document.querySelectorAll('[onerror]').length,
+        onmouseover: document.querySelectorAll('[onmouseover]').length,
+        js_links: document.querySelectorAll('a[href^="javascript"]').length,
+        scripts_in_chat: document.querySelectorAll('#chat script, #kb-docs script').length,
+    })""")
+    assert injected == {"img": 0, "onerror": 0, "onmouseover": 0, "js_links": 0, "scripts_in_chat": 0}, injected
+    page.screenshot(path=str(ARTIFACTS / "xss-escaped.png"), full_page=True)
+
+
+def test_phone_width_and_chinese_glyphs(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True,
+                              has_touch=True, device_scale_factor=2)
+    pg = ctx.new_page()
+    try:
+        pg.set_default_timeout(TIMEOUT_MS)
+        pg.goto(app_url, wait_until="load")
+        pg.locator("#question textarea").wait_for()
+        overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"page is {overflow}px wider than the phone"
+        for sel in ("#question textarea", "#send", "#chat"):
+            box = pg.locator(sel).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 391, (sel, box)
+        ask(pg, "党员每月应交多少党费？")
+        # Chinese is drawn with real glyphs: two different characters must not draw the same (a missing
+        # glyph draws the same box for both), and a CJK font family is in the computed style
+        same = pg.evaluate("""() => {
+            const font = getComputedStyle(document.querySelector('#chat')).fontFamily;
+            const draw = ch => { const c = document.createElement('canvas'); c.width = c.height = 40;
+                const x = c.getContext('2d'); x.font = '32px ' + font; x.fillText(ch, 2, 34);
+                return Array.from(x.getImageData(0, 0, 40, 40).data).join(','); };
+            return {same: draw('党') === draw('务'), blank: draw('党') === draw(' '), font};
+        }""")
+        assert not same["same"] and not same["blank"], same
+        assert "Noto Sans CJK SC" in same["font"] or "system-ui" in same["font"], same
+        pg.screenshot(path=str(ARTIFACTS / "phone-qa.png"), full_page=True)
+    finally:
+        ctx.close()
+
+
+def test_gradio_texts_are_chinese_in_an_english_browser(browser, app_url):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    pg = ctx.new_page()
+    try:
+        pg.set_default_timeout(TIMEOUT_MS)
+        pg.goto(app_url, wait_until="load")
+        pg.locator("#question textarea").wait_for()
+        open_tab(pg, "知识库")
+        upload = pg.locator("#kb-upload")
+        upload.get_by_text("点击上传").wait_for()
+        text = upload.inner_text()
+        assert "将文件拖放到此处" in text and "Drop File Here" not in text and "Click to Upload" not in text
+        pg.screenshot(path=str(ARTIFACTS / "kb-english-browser.png"), full_page=True)
+    finally:
+        ctx.close()
