@@ -17,6 +17,7 @@ from typing import Iterator
 from .config import Settings
 from .index import Store
 from .lexical import tokenize
+from .numerals import cn_to_int
 from .llm import ChatConfig, chat_model, prompt_text, strip_reasoning
 from .retrieve import Hit, Retriever, expand_query
 
@@ -42,7 +43,6 @@ CITED_RUN_RE = re.compile(r"《([^》]{2,60})》\s*((?:第[一二三四五六七
 ARTICLE_NO_RE = re.compile(r"第[一二三四五六七八九十百零〇两]+条")
 CIRCLED_RE = re.compile(r"[\u2460-\u24ff\u2776-\u2793]")  # ①…⑳ enumerate steps; NFKC would make them digits
 LIST_MARK_RE = re.compile(r"^(?:[-*•·]\s*|\d{1,2}[.、．](?!\d)\s*|[（(][一二三四五六七八九十]+[）)]\s*|#+\s*)+")
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 UNIT = r"(?:个月|年|月|日|天|人|次|名|周|小时|学时|届|个|元|倍|%|％)"
 
 
@@ -86,29 +86,12 @@ class Answer:
 
 
 # -- numbers ---------------------------------------------------------------
-def _cn_number(text: str) -> int | None:
-    """一/十二/二十/三十五/一百 → int; None for anything else."""
-    if not text or any(ch not in CN_DIGITS and ch not in "十百" for ch in text):
-        return None
-    total, current = 0, 0
-    for ch in text:
-        if ch in CN_DIGITS:
-            current = CN_DIGITS[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        else:
-            total += (current or 1) * 100
-            current = 0
-    return total + current
-
-
 def numbers_in(text: str) -> set[str]:
     """Quantities in a text as Arabic numerals: 1.5, 3000, and Chinese numbers before a unit (三个月 → 3)."""
     text = unicodedata.normalize("NFKC", CIRCLED_RE.sub(" ", text))
     found = set(re.findall(r"\d+(?:\.\d+)?", text))
     for m in re.finditer(rf"([零〇一二两三四五六七八九十百]+){UNIT}", text):
-        value = _cn_number(m.group(1))
+        value = cn_to_int(m.group(1))
         if value is not None:
             found.add(str(value))
     return found

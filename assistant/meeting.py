@@ -34,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from . import numerals
 from .gongwen import Section, to_markdown as _gongwen_markdown, write_docx
 
 __all__ = [
@@ -67,7 +68,6 @@ FIELD_LABELS = {
 }
 
 _WEEKDAYS = "一二三四五六日"
-_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
 _ARTICLE_RE = re.compile(r"^第[零一二三四五六七八九十百]+条$")
 
 
@@ -84,20 +84,11 @@ class MeetingPlanError(ValueError):
 # --------------------------------------------------------------------------- small helpers
 
 def cn_to_int(text: str) -> int:
-    """Chinese numeral (up to 999) → int: 十一 → 11, 二十 → 20, 一百零三 → 103."""
-    total, current = 0, 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            current = _CN_DIGITS[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            raise ValueError(f"不是中文数字：{text}")
-    return total + current
+    """Chinese numeral → int; ValueError for anything else (see assistant.numerals)."""
+    value = numerals.cn_to_int(text)
+    if value is None:
+        raise ValueError(f"不是中文数字：{text}")
+    return value
 
 
 def fmt_date(d: date) -> str:

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assistant.numerals import cn_to_int
+
 from assistant.obligations import (
     DEFAULT_PATH,
     Duty,
@@ -37,23 +39,8 @@ RAW = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
 
 # --------------------------------------------------------------------------- corpus helpers
 
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN_RUN = re.compile(r"[零一二两三四五六七八九十百千]+")
 _UNIT = r"(?:个月|个工作日|个学时|工作日|学时|季度|年|月|天|日|人|名|次|届|岁|元|倍|个|周|至|到)"
-
-
-def cn_to_int(s: str) -> int | None:
-    total, num = 0, 0
-    for ch in s:
-        if ch in _CN_DIGITS:
-            num = _CN_DIGITS[ch]
-        elif ch in _CN_UNITS:
-            total += (num or 1) * _CN_UNITS[ch]
-            num = 0
-        else:
-            return None
-    return total + num
 
 
 def numbers_in_article(text: str) -> set[float]:
