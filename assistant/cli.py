@@ -24,7 +24,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     report = ingest([Path(p) for p in args.paths], _store(args), progress=not args.quiet)
     for name, reason in report.failed:
-        print(f"失败 {name}：{reason}", file=sys.stderr)
+        shown = name.encode("unicode_escape").decode("ascii") if not name.isprintable() else name
+        print(f"失败 {shown}：{reason}", file=sys.stderr)
     print(report.summary())
     return 1 if report.failed else 0
 

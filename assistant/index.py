@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -92,6 +93,16 @@ def effective_status(metas: Sequence[dict]) -> dict[str, str]:
     return out
 
 
+def _explain(exc: Exception) -> str:
+    """A storage error in words a user can act on."""
+    text = str(exc)
+    if any(k in text.lower() for k in ("disk is full", "no space", "disk i/o", "database or disk is full")):
+        return "磁盘已满或无法写入，请清理磁盘空间后重新导入"
+    if "readonly" in text.lower() or "read-only" in text.lower():
+        return "数据目录只读，请检查权限"
+    return text
+
+
 class Store:
     """Chroma (embedded PersistentClient, or a server with CHROMA_HOST) plus the lexical index."""
 
@@ -120,7 +131,11 @@ class Store:
                 )
             path = self.settings.data_dir / "chroma"
             path.mkdir(parents=True, exist_ok=True)
+            if not os.access(path, os.W_OK):
+                raise StoreError(f"数据目录只读：{path}（嵌入式知识库需要写权限；只读部署请改用 Chroma 服务器）")
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        except StoreError:
+            raise
         except PermissionError as exc:
             raise StoreError(f"数据目录不可写：{self.settings.data_dir}（{exc}）") from exc
         except Exception as exc:
@@ -203,8 +218,24 @@ class Store:
             gen = self.generation()
             self._checked = now
             if self._snapshot is None or self._snapshot.generation != gen:
-                self._snapshot = self._load(gen)
+                try:
+                    self._snapshot = self._load(gen)
+                except Exception:
+                    if self.settings.chroma_host:
+                        raise
+                    # another process wrote: an embedded client's vector segment is stale
+                    self._reopen()
+                    gen = self.generation()
+                    self._snapshot = self._load(gen)
             return self._snapshot
+
+    def _reopen(self) -> None:
+        """A fresh embedded Chroma client for this path (the cached one may be stale)."""
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(self.client._identifier, None)
+        self.client = self._connect()
+        self.collection = self._open_collection()
 
     def _load(self, gen: str) -> Snapshot:
         data = self._all(["documents", "metadatas", "embeddings"])
@@ -251,6 +282,11 @@ class Store:
         ]
         step = max(1, min(self.client.get_max_batch_size(), 1000))
         try:
+            had = set(self.collection.get(ids=ids, include=[])["ids"])
+        except Exception as exc:
+            raise StoreError(f"读取知识库失败：{exc}") from exc
+        try:
+            self._bump()  # before writing too: a crash mid-write leaves a generation nobody cached
             for s in range(0, n, step):
                 self.collection.upsert(
                     ids=ids[s:s + step], embeddings=vectors[s:s + step].tolist(),
@@ -259,7 +295,15 @@ class Store:
             self.collection.delete(where={"$and": [{"doc_id": doc.doc_id}, {"sha": {"$ne": doc.sha}}]})
             self._bump()
         except Exception as exc:
-            raise StoreError(f"写入知识库失败：{exc}") from exc
+            added = [i for i in ids if i not in had]
+            with contextlib.suppress(Exception):  # roll back this call's new chunks
+                if added:
+                    self.collection.delete(ids=added)
+                self._bump()
+            if not self.settings.chroma_host:
+                with contextlib.suppress(Exception):
+                    self._reopen()  # an embedded client that failed a write may hang on the next one
+            raise StoreError(f"写入知识库失败：{_explain(exc)}") from exc
         return n
 
     def remove_document(self, doc_id: str) -> int:

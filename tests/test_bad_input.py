@@ -736,9 +736,6 @@ def test_embedding_failure_fails_that_document_only(tmp_path: Path) -> None:
     assert_consistent(store)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "index.py: Store.put_document has no rollback — when a later upsert batch fails, the new "
-    "version's earlier batches stay beside the old version (the KB is not unchanged)"))
 def test_failed_write_midway_leaves_no_partial_chunks(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(RULES, encoding="utf-8")
     store = Store(Settings(data_dir=tmp_path / "kb"), embedder=BigramEmbedder())
