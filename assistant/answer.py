@@ -16,15 +16,16 @@ from typing import Iterator
 
 from .config import Settings
 from .index import Store
-from .lexical import tokenize
+from .lexical import words
 from .numerals import cn_to_int
 from .llm import ChatConfig, chat_model, prompt_text, strip_reasoning
 from .retrieve import Hit, Retriever, expand_query
 
 K = 5
 MAX_SOURCES = 3
-QUANTITY_BONUS = 3
+QUANTITY_BONUS = 1
 RANK_PENALTY = 1.0
+
 STATUS_CN = {"current": "现行", "superseded": "已被修订", "reference": "参考资料"}
 INJECTION_RE = re.compile(
     r"(?:忽略|无视|忘记|忘掉|不要理会|不必理会|不用理会|不要管|不用管)(?:以上|之前|前面|上面|上述|前述|此前|先前|刚才|所有)"
@@ -179,13 +180,13 @@ def compose_offline(question: str, sources: list[Source], lexicon: dict[str, lis
     """A direct one-line answer where a passage states it, then the key points. A sentence scores
     by the words it shares with the question, a bonus when it states a quantity that the question
     asks for, and a penalty for coming from a lower-ranked passage."""
-    q = set(tokenize(expand_query(question, lexicon)))
+    q = set(words(expand_query(question, lexicon)))
     wants_quantity = bool(QUANTITY_RE.search(question))
     scored: list[tuple[float, int, int, str]] = []
     asked_for: dict[str, str] = {}  # a card's answer → the question it answers, shown with it as a key point
     for s in sources:
         for pos, (sent, asked) in enumerate(_units(s.text)):
-            overlap = len(q & set(tokenize(f"{asked} {sent}")))
+            overlap = len(q & set(words(f"{asked} {sent}")))
             if not overlap:
                 continue
             score = overlap + (QUANTITY_BONUS if wants_quantity and NUMBER_HINT_RE.search(sent) else 0) - RANK_PENALTY * (s.n - 1)
