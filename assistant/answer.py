@@ -64,7 +64,8 @@ class Source:
     def label(self) -> str:
         """《title》第X条 for a regulation; for one of our cards, the card and what it rests on."""
         if self.kind in ("card", "practice"):
-            return f"《{self.title}》（知识卡{'：' + self.basis if self.basis else ''}）"
+            part = f"·{self.chapter}" if self.chapter else ""
+            return f"《{self.title}》{part}（知识卡{'，依据' + self.basis if self.basis else ''}）"
         return f"《{self.title}》{self.article}"
 
 
@@ -241,15 +242,17 @@ def _sources(hits: list[Hit]) -> tuple[list[Source], int]:
             continue
         seen.add(h.chunk_id)
         basis = ""
-        if h.kind in ("card", "practice") and h.extra:
-            refs = json.loads(h.extra).get("sources") or []
+        if h.kind in ("card", "practice"):
+            # what this passage of the card cites; the card's whole source list only when it cites nothing
+            refs = list(dict.fromkeys(cited_refs(h.text)))
+            if not refs and h.extra:
+                refs = [(str(r["doc"]), str(r.get("article", ""))) for r in json.loads(h.extra).get("sources") or []
+                        if isinstance(r, dict) and r.get("doc")]
             grouped: dict[str, list[str]] = {}
-            for r in refs:
-                if isinstance(r, dict) and r.get("doc"):
-                    articles = grouped.setdefault(str(r["doc"]), [])
-                    if r.get("article") and str(r["article"]) not in articles:
-                        articles.append(str(r["article"]))
-            # every reference, grouped by document (《T》第一条、第二条) and never cut mid-title
+            for doc, article in refs:
+                articles = grouped.setdefault(doc, [])
+                if article and article not in articles:
+                    articles.append(article)
             basis = "；".join(f"《{doc}》{'、'.join(arts)}" for doc, arts in grouped.items())
         out.append(Source(len(out) + 1, h.title, h.article, h.status, h.source, h.text, h.chapter, h.kind, basis))
         if len(out) == MAX_SOURCES:

@@ -1,0 +1,51 @@
+"""The default set-up: only knowledge/ ingested (as scripts/run.sh does) already answers everyday questions."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def fresh_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("fresh")
+    out = subprocess.run([sys.executable, "-m", "assistant", "ingest", "knowledge", "--quiet", "--data-dir", str(data)],
+                         cwd=REPO, capture_output=True, text=True, timeout=900, env=os.environ.copy())
+    assert out.returncode == 0, out.stderr
+    assert "失败 0 篇" in out.stdout
+    return data
+
+
+def ask(question: str, data: Path) -> dict:
+    out = subprocess.run([sys.executable, "-m", "assistant", "ask", question, "--json", "--data-dir", str(data)],
+                         cwd=REPO, capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_zhiweihui_from_the_cards(fresh_data_dir: Path) -> None:
+    ans = ask("支委会多久开一次？", fresh_data_dir)
+    assert not ans["abstained"] and ans["mode"] == "offline"
+    first_line = ans["answer"].splitlines()[0]
+    assert "每月" in first_line and "[1]" in first_line
+    assert ans["sources"][0]["source"].endswith(".md")
+    assert "第十二条" in ans["answer"], "the card's citation of 支部工作条例第十二条 is shown"
+
+
+def test_dangfei_from_the_cards(fresh_data_dir: Path) -> None:
+    ans = ask("党费怎么算？", fresh_data_dir)
+    assert not ans["abstained"]
+    text = ans["answer"] + "".join(s["text"] for s in ans["sources"])
+    assert all(rate in text for rate in ("0.5", "1.5")), text
+    assert "关于中国共产党党费收缴、使用和管理的规定" in ans["answer"] and "第二条" in ans["answer"]
+
+
+def test_no_basis_without_documents(fresh_data_dir: Path) -> None:
+    ans = ask("女职工产假一共多少天", fresh_data_dir)
+    assert ans["abstained"] and not ans["sources"]
