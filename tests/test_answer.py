@@ -183,8 +183,9 @@ def test_follow_up_without_model_keeps_the_topic(full: Assistant) -> None:
 
 # -- the verifier --------------------------------------------------------------------------
 RATE = Source(1, DANGFEI_TITLE, "第二条", "current", DANGFEI,
-              "第二条 党员交纳党费的比例为：每月工资收入（税后）在3000元以下（含3000元）者，交纳月工资收入的0.5％；"
-              "3000元以上至5000元（含5000元）者，交纳1％；5000元以上至10000元（含10000元）者，交纳1.5％；10000元以上者，交纳2％。")
+              # our paraphrase of the rate table (the tests must not hold regulation text), same numbers
+              "第二条 税后月收入不超过3000元的按0.5％交；超过3000元到5000元（含）的按1％；"
+              "超过5000元到10000元（含）的按1.5％；超过10000元的按2％。")
 BACKPAY = Source(2, DANGFEI_TITLE, "第十二条", "current", DANGFEI,
                  "第十二条 …经党支部同意，可以每季度交纳一次党费…补交党费的时间一般不得超过6个月。")
 CARD = Source(3, "支委会（党支部委员会会议）", "", "current", "zhiweihui.md",
