@@ -64,6 +64,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assistant.numerals import cn_to_int
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE_DIR = REPO_ROOT / "knowledge"
 CARDS_DIR = KNOWLEDGE_DIR / "cards"
@@ -92,9 +94,6 @@ REQUIRED_PRACTICE_TOPICS = [
     "标准化", "规范化", "制度化", "数智化", "专业化",
 ]
 
-CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-            "六": 6, "七": 7, "八": 8, "九": 9}
-CN_MULT = {"十": 10, "百": 100, "千": 1000}
 CN_NUM = "零〇一二两三四五六七八九十百千万"
 UNITS = ("个工作日|工作日|个学时|学时|个小时|小时|个月|个季度|周岁|岁|分钟|"
          "年|月|周|天|日|人|名|次|届|元|倍")
@@ -111,19 +110,7 @@ FULLWIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%"
 
 def cn_to_number(text: str) -> float:
     """Convert a Chinese numeral such as 二十四, 一百, 两, 半 to a number."""
-    if text == "半":
-        return 0.5
-    total = section = digit = 0
-    for ch in text:
-        if ch in CN_DIGIT:
-            digit = CN_DIGIT[ch]
-        elif ch in CN_MULT:
-            section += (digit or 1) * CN_MULT[ch]
-            digit = 0
-        elif ch == "万":
-            total += (section + digit) * 10000
-            section = digit = 0
-    return float(total + section + digit)
+    return 0.5 if text == "半" else float(cn_to_int(text) or 0)
 
 
 def numbers_in(text: str) -> set[float]:
