@@ -300,9 +300,6 @@ class Store:
                 if added:
                     self.collection.delete(ids=added)
                 self._bump()
-            if not self.settings.chroma_host:
-                with contextlib.suppress(Exception):
-                    self._reopen()  # an embedded client that failed a write may hang on the next one
             raise StoreError(f"写入知识库失败：{_explain(exc)}") from exc
         return n
 
