@@ -34,15 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from assistant.config import OFFLINE_ENV  # noqa: E402  (light: no heavy imports)
+
 DEVSET = REPO / "bench" / "devset.jsonl"
-OFFLINE_ENV = {
-    "GRADIO_ANALYTICS_ENABLED": "False",
-    "ANONYMIZED_TELEMETRY": "False",
-    "HF_HUB_OFFLINE": "1",
-    "ORT_DISABLE_TELEMETRY": "1",
-    "OMP_WAIT_POLICY": "PASSIVE",
-    "NO_PROXY": "localhost,127.0.0.1",
-}
 STATUSES = ("current", "superseded", "reference")
 for _k, _v in {**OFFLINE_ENV, "HF_HUB_DISABLE_TELEMETRY": "1"}.items():  # before gradio_client is imported:
     os.environ.setdefault(_k, _v)  # its telemetry ping is off in HF offline mode
