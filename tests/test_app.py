@@ -9,10 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -23,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import OFFLINE_ENV, Settings
+from assistant import appserver
+from assistant.config import Settings
 from assistant.webapp import (
     answer_markdown,
     badge_html,
@@ -49,88 +46,14 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 
 
-# --------------------------------------------------------------------------- helpers (module-local)
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def offline_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ASSISTANT_", "GRADIO_"))}
-    env.update(OFFLINE_ENV)
-    env.update(extra)
-    return env
-
+# --------------------------------------------------------------------------- helpers
 
 def build_kb(data_dir: Path) -> None:
     """Ingest the small knowledge base in a child process (the app opens it afterwards)."""
     missing = [p for p in KB_FILES if not p.is_file()]
     if missing:
         pytest.skip(f"corpus not found ({', '.join(str(p) for p in missing)}); set ASSISTANT_CORPUS_DIR")
-    code = (
-        "import sys\n"
-        "from assistant.config import Settings\nfrom assistant.index import Store\nfrom assistant.ingest import ingest\n"
-        "r = ingest(sys.argv[2:], Store(Settings.from_env(sys.argv[1])), progress=False)\n"
-        "print(r.summary())\nsys.exit(1 if r.failed else 0)\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code, str(data_dir), *map(str, KB_FILES)], cwd=REPO_ROOT,
-                          env=offline_env(), capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
-class AppProcess:
-    """python app.py on a free port; started, waited for, stopped."""
-
-    def __init__(self, data_dir: Path, tmp: Path, **env: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log_path = tmp / f"app-{self.port}.log"
-        gradio_tmp = tmp / "gradio-cache"
-        gradio_tmp.mkdir(exist_ok=True)
-        self.env = offline_env(ASSISTANT_DATA_DIR=str(data_dir), GRADIO_SERVER_NAME="127.0.0.1",
-                               GRADIO_SERVER_PORT=str(self.port), GRADIO_TEMP_DIR=str(gradio_tmp), **env)
-        self.proc: subprocess.Popen | None = None
-        self.startup_s = 0.0
-
-    def start(self, timeout: float = 90) -> "AppProcess":
-        self._log = open(self.log_path, "w")
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, env=self.env,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
-        while time.perf_counter() - t0 < timeout:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"app exited with {self.proc.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as r:
-                    if r.status == 200:
-                        self.startup_s = time.perf_counter() - t0
-                        while "党务助手已启动" not in self.log() and time.perf_counter() - t0 < timeout:
-                            time.sleep(0.05)
-                        return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"app did not answer within {timeout} s:\n{self.log()}")
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        if getattr(self, "_log", None):
-            self._log.close()
+    appserver.build_kb(data_dir, KB_FILES, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +65,7 @@ def kb_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def app(kb_dir, tmp_path_factory):
-    proc = AppProcess(kb_dir, tmp_path_factory.mktemp("app")).start()
+    proc = appserver.AppServer(kb_dir, tmp_path_factory.mktemp("app")).start()
     yield proc
     proc.stop()
 
@@ -175,7 +98,7 @@ def assert_cited(result: dict) -> None:
 def test_starts_quickly_and_reports_its_startup(app, kb_dir, tmp_path):
     startup, log = app.startup_s, app.log()
     if startup > STARTUP_LIMIT_S:  # one more try: a busy machine (another suite, an ingest) is not the app
-        again = AppProcess(kb_dir, tmp_path).start()
+        again = appserver.AppServer(kb_dir, tmp_path).start()
         again.stop()
         startup, log = min((startup, log), (again.startup_s, again.log()))
     assert startup <= STARTUP_LIMIT_S, f"start-up took {startup:.1f} s:\n{log}"
@@ -414,7 +337,7 @@ def test_periods():
 # --------------------------------------------------------------------------- login
 
 def test_login_guards_every_page_and_endpoint(kb_dir, tmp_path):
-    app = AppProcess(kb_dir, tmp_path, ASSISTANT_AUTH="admin:s3cret-pass,viewer:another").start()
+    app = appserver.AppServer(kb_dir, tmp_path, ASSISTANT_AUTH="admin:s3cret-pass,viewer:another").start()
     try:
         base = app.url
         status, body = http(base)

@@ -11,19 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from assistant.config import OFFLINE_ENV
+from assistant import appserver
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -44,20 +38,7 @@ if not CHROMIUM.exists():
                 allow_module_level=True)
 
 
-# --------------------------------------------------------------------------- app and browser (module-local)
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ASSISTANT_", "GRADIO_"))}
-    env.update(OFFLINE_ENV)
-    env.update(extra)
-    return env
-
+# --------------------------------------------------------------------------- app and browser
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
@@ -65,44 +46,9 @@ def app_url(tmp_path_factory):
     if missing:
         pytest.skip(f"corpus not found ({', '.join(map(str, missing))}); set ASSISTANT_CORPUS_DIR")
     data = tmp_path_factory.mktemp("kb")
-    tmp = tmp_path_factory.mktemp("app")
-    code = ("import sys\nfrom assistant.config import Settings\nfrom assistant.index import Store\n"
-            "from assistant.ingest import ingest\n"
-            "r = ingest(sys.argv[2:], Store(Settings.from_env(sys.argv[1])), progress=False)\n"
-            "sys.exit(1 if r.failed else 0)\n")
-    built = subprocess.run([sys.executable, "-c", code, str(data), *map(str, KB_FILES)], cwd=REPO_ROOT, env=_env(),
-                           capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stdout + built.stderr
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    log_path = tmp / "app.log"
-    (tmp / "gradio").mkdir()
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                env=_env(ASSISTANT_DATA_DIR=str(data), GRADIO_SERVER_NAME="127.0.0.1",
-                                         GRADIO_SERVER_PORT=str(port), GRADIO_TEMP_DIR=str(tmp / "gradio")))
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                if proc.poll() is not None:
-                    raise AssertionError(f"app exited:\n{log_path.read_text(errors='replace')}")
-                try:
-                    with urllib.request.urlopen(url, timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except (urllib.error.URLError, OSError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"app did not start:\n{log_path.read_text(errors='replace')}")
-                time.sleep(0.1)
-            yield url
-        finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+    appserver.build_kb(data, KB_FILES, timeout=300)
+    with appserver.AppServer(data, tmp_path_factory.mktemp("app")) as app:
+        yield app.url
 
 
 @pytest.fixture(scope="module")
