@@ -295,11 +295,12 @@ class Store:
             self.collection.delete(where={"$and": [{"doc_id": doc.doc_id}, {"sha": {"$ne": doc.sha}}]})
             self._bump()
         except Exception as exc:
-            added = [i for i in ids if i not in had]
-            with contextlib.suppress(Exception):  # roll back this call's new chunks
-                if added:
-                    self.collection.delete(ids=added)
-                self._bump()
+            with contextlib.suppress(Exception):  # roll back this call's new chunks, if any landed
+                # (after a failed write, Chroma's next write can hang: write only when needed)
+                landed = [i for i in self.collection.get(ids=ids, include=[])["ids"] if i not in had]
+                if landed:
+                    self.collection.delete(ids=landed)
+                    self._bump()
             raise StoreError(f"写入知识库失败：{_explain(exc)}") from exc
         return n
 
