@@ -7,6 +7,7 @@ import statistics
 import time
 from pathlib import Path
 
+from .answer import Assistant, Source, _same_title, cited_refs
 from .config import Settings
 from .index import Store
 from .retrieve import MODES, Retriever, SearchResult
@@ -84,6 +85,37 @@ def evaluate(items: list[dict], retriever: Retriever, k: int = 5, modes: tuple[s
             "misses": misses,
         }
     return out
+
+
+def is_gold_source(item: dict, source: Source, titles: dict[str, tuple[str, str]]) -> bool:
+    """The source is the item's gold article or, for one of our cards, rests on it: the card
+    passage cites that article of that regulation (titles: doc → (title, short title))."""
+    if source.kind in ("card", "practice"):
+        names = titles.get(item["doc"], ())
+        return any(a in item["articles"] and any(_same_title(t, n) for n in names if n)
+                   for t, a in cited_refs(source.basis))
+    return Path(source.source).stem == item["doc"] and (not item["articles"] or source.article in item["articles"])
+
+
+def evaluate_answers(items: list[dict], assistant: Assistant, titles: dict[str, tuple[str, str]]) -> dict:
+    """Offline answers to a question set: how often the first citation is the gold article,
+    citations to passages that were not retrieved, abstention on the unanswerable, latency."""
+    lat, gold_first, answerable, abstained, unanswerable, fabricated = [], 0, 0, 0, 0, 0
+    for item in items:
+        t0 = time.perf_counter()
+        ans = assistant.ask(item["question"])
+        lat.append((time.perf_counter() - t0) * 1000)
+        retrieved = {(h.title, h.article) for h in assistant.retriever.search(ans.query or item["question"], k=5).results}
+        fabricated += sum((s.title, s.article) not in retrieved for s in ans.sources)
+        if item.get("doc"):
+            answerable += 1
+            gold_first += bool(ans.sources and is_gold_source(item, ans.sources[0], titles))
+        else:
+            unanswerable += 1
+            abstained += ans.abstained
+    return {"answerable": answerable, "gold_first": gold_first, "unanswerable": unanswerable,
+            "abstained": abstained, "fabricated": fabricated,
+            "p50_ms": statistics.median(lat) if lat else 0.0, "p95_ms": _pct(lat, 0.95)}
 
 
 def evaluate_file(path: Path, settings: Settings, k: int = 5, kinds: tuple[str, ...] | None = None) -> dict:

@@ -64,8 +64,16 @@ class Snapshot:
 
 
 def index_text(meta: dict, text: str) -> str:
-    """What gets embedded and tokenized: the passage with its document and chapter for context."""
-    return " ".join(x for x in (meta.get("short") or meta.get("title", ""), meta.get("chapter", ""), text) if x)
+    """What gets embedded and tokenized: the passage with its document and chapter for context,
+    and the search-only terms of its chunk."""
+    parts = (meta.get("short") or meta.get("title", ""), meta.get("chapter", ""), text, meta.get("terms", ""))
+    return " ".join(x for x in parts if x)
+
+
+def index_texts(doc: Document, chunks: Sequence[Chunk]) -> list[str]:
+    """index_text of each chunk of a document, as ingest embeds them."""
+    return [index_text({"title": doc.title, "short": doc.short, "chapter": c.chapter, "terms": c.terms}, c.text)
+            for c in chunks]
 
 
 def family(title: str) -> str:
@@ -276,7 +284,7 @@ class Store:
                 "doc_id": doc.doc_id, "sha": doc.sha, "seq": i, "n_chunks": n, "title": doc.title,
                 "short": doc.short, "article": c.article, "chapter": c.chapter, "status": doc.status,
                 "effective": doc.effective, "source": doc.source, "superseded_by": doc.superseded_by,
-                "kind": doc.kind, "path": doc.path, "extra": extra,
+                "kind": doc.kind, "path": doc.path, "extra": extra, "terms": c.terms,
             }
             for i, c in enumerate(chunks)
         ]

@@ -9,8 +9,9 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .index import Store, StoreError, index_text
+from .index import Store, StoreError, index_texts
 from .load import SUPPORTED, Document, LoadError, load_file, read_manifest
+from .phrasings import expand
 from .split import Chunk, split_document
 
 BATCH = 16
@@ -105,6 +106,7 @@ def ingest(
             chunks = split_document(doc.text, doc.title)
             if not chunks:
                 raise LoadError("没有可检索的正文")
+            doc, chunks = expand(doc, chunks)
         except LoadError as exc:
             fail(name, str(exc))
             continue
@@ -147,8 +149,7 @@ def ingest(
                 if bar:
                     bar.update(len(chunks))
                 continue
-            meta = {"title": doc.title, "short": doc.short}
-            texts = [index_text({**meta, "chapter": c.chapter}, c.text) for c in chunks]
+            texts = index_texts(doc, chunks)
             t0 = time.perf_counter()
             parts = []
             try:

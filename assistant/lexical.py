@@ -82,15 +82,24 @@ class LexicalIndex:
         n, df = len(self.ids), self.df.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
+    def _absent(self, query: str, present, known: frozenset[str]) -> float:
+        """IDF-weighted share of the question's words for which present(word) is false."""
+        terms = [t for t in set(words(query)) if len(t) > 1 and not t.isdigit()]
+        if not terms or not self.ids:
+            return 1.0
+        idf = {t: self.idf(t) for t in terms}
+        return sum(v for t, v in idf.items() if not present(t) and t not in known) / sum(idf.values())
+
     def unseen(self, query: str, known: frozenset[str] = frozenset()) -> float:
         """Share of the question's words (IDF-weighted) that occur nowhere in the knowledge base:
         high for questions about things the documents never mention."""
-        n = len(self.ids)
-        terms = [t for t in set(words(query)) if len(t) > 1 and not t.isdigit()]
-        if not terms or not n:
-            return 1.0
-        idf = {t: self.idf(t) for t in terms}
-        return sum(v for t, v in idf.items() if t not in self.df and t not in known) / sum(idf.values())
+        return self._absent(query, self.df.__contains__, known)
+
+    def missing(self, query: str, rows: Sequence[int], known: frozenset[str] = frozenset()) -> float:
+        """Share of the question's words (IDF-weighted) absent from the chunks at these rows:
+        high when the best passages do not speak of what was asked."""
+        vocab = set().union(*(self.tokens[i] for i in rows)) if rows else set()
+        return self._absent(query, vocab.__contains__, known)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk, in id order (zeros for no overlap)."""

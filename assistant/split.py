@@ -21,6 +21,7 @@ class Chunk:
     text: str
     article: str = ""
     chapter: str = ""
+    terms: str = ""  # search-only words indexed with the passage, never shown (see phrasings)
 
 
 def is_regulation(text: str) -> bool:

@@ -1,0 +1,115 @@
+"""knowledge/questions/: every article's colloquial phrasings, our own words, indexed with it."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant import phrasings
+from assistant.config import Settings
+from assistant.index import Store
+from assistant.ingest import ingest
+from assistant.load import load_file, read_manifest
+from assistant.phrasings import PHRASINGS_DIR, expand, load_phrasings, title_key
+from assistant.retrieve import Retriever
+from assistant.split import split_document
+
+FILES = sorted(PHRASINGS_DIR.glob("*.yaml"))
+COPY_RUN = 15  # a phrasing never repeats this many characters of its regulation
+
+
+def _manifest_docs(corpus_dir: Path) -> dict[str, Path]:
+    return {title_key(e["title"]): corpus_dir / name for name, e in read_manifest(corpus_dir).items()}
+
+
+def test_phrasing_files_are_shipped() -> None:
+    assert len(FILES) >= 8, FILES
+    assert len(load_phrasings()) == len(FILES), "two files name the same regulation"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_every_article_has_phrasings_and_no_unknown_article(path: Path, corpus_dir: Path) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    docs = _manifest_docs(corpus_dir)
+    assert title_key(data["title"]) in docs, f"{path.name}: title {data['title']!r} names no corpus document"
+    source = docs[title_key(data["title"])]
+    doc = load_file(source, read_manifest(corpus_dir))
+    articles = list(dict.fromkeys(c.article for c in split_document(doc.text, doc.title) if c.article))
+    assert list(data["articles"]) == articles, f"{path.name}: articles differ from {source.name} (order or coverage)"
+    for article, items in data["articles"].items():
+        assert items and all(isinstance(p, str) and 2 <= len(p) <= 30 for p in items), (path.name, article, items)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_phrasings_are_our_own_words(path: Path, corpus_dir: Path) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    text = re.sub(r"\s+", "", _manifest_docs(corpus_dir)[title_key(data["title"])].read_text(encoding="utf-8"))
+    copied = [p for items in data["articles"].values() for p in items
+              if any(p[i:i + COPY_RUN] in text for i in range(len(p) - COPY_RUN + 1))]
+    assert not copied, f"{path.name}: phrasings repeating {COPY_RUN}+ characters of the regulation: {copied}"
+
+
+REGULATION = """示例工作规则
+
+第一条 为了说明检索扩展，制定本规则。
+第二条 小组例会每两周召开一次，由组长主持。
+第三条 经费报销单据由出纳在月底前汇总。
+第四条 本规则自发布之日起施行。
+"""
+
+
+def _write_phrasings(folder: Path, second: list[str]) -> None:
+    folder.mkdir(exist_ok=True)
+    body = {"title": "示例工作规则", "articles": {"第一条": ["这个规则干什么用"], "第二条": second,
+                                                 "第三条": ["发票找谁交"], "第四条": ["规则哪天生效"]}}
+    (folder / "demo.yaml").write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
+
+
+def test_expand_attaches_terms_and_changes_identity(tmp_path: Path) -> None:
+    src = tmp_path / "rule.txt"
+    src.write_text(REGULATION, encoding="utf-8")
+    doc = load_file(src)
+    chunks = split_document(doc.text, doc.title)
+    folder = tmp_path / "questions"
+    _write_phrasings(folder, ["碰头会多久开一回"])
+    expanded, with_terms = expand(doc, chunks, folder)
+    assert [c.text for c in with_terms] == [c.text for c in chunks], "the passages themselves are unchanged"
+    assert {c.article: c.terms for c in with_terms}["第二条"] == "碰头会多久开一回"
+    assert expanded.sha != doc.sha
+    _write_phrasings(folder, ["碰头会多久开一回", "例会谁来主持"])
+    assert expand(doc, chunks, folder)[0].sha not in (doc.sha, expanded.sha), "an edited file re-indexes"
+    assert expand(doc, chunks, tmp_path / "none")[0].sha == doc.sha, "no phrasings, no change"
+
+
+def test_ingest_indexes_phrasings_but_shows_only_the_passage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "docs" / "rule.txt"
+    src.parent.mkdir()
+    src.write_text(REGULATION, encoding="utf-8")
+    folder = tmp_path / "questions"
+    _write_phrasings(folder, ["碰头会多久开一回"])
+    monkeypatch.setattr(phrasings, "PHRASINGS_DIR", folder)
+    store = Store(Settings.from_env(tmp_path / "kb"))
+    first = ingest([src.parent], store, progress=False)
+    assert first.added and not first.failed
+    result = Retriever(store).search("碰头会", k=2, mode="bm25")
+    assert result.results and result.results[0].article == "第二条", "found through its phrasing only"
+    assert "碰头会" not in result.results[0].text, "the phrasing is indexed, not shown"
+    assert ingest([src.parent], store, progress=False).unchanged
+    _write_phrasings(folder, ["碰头会多久开一回", "周会谁主持"])
+    again = ingest([src.parent], store, progress=False)
+    assert again.updated, "an edited phrasing file re-indexes its regulation"
+    assert Retriever(store).search("周会", k=1, mode="bm25").results[0].article == "第二条"
+
+
+def test_a_broken_phrasing_file_fails_the_import_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "docs" / "rule.txt"
+    src.parent.mkdir()
+    src.write_text(REGULATION, encoding="utf-8")
+    folder = tmp_path / "questions"
+    folder.mkdir()
+    (folder / "bad.yaml").write_text("articles: [unclosed\n", encoding="utf-8")
+    monkeypatch.setattr(phrasings, "PHRASINGS_DIR", folder)
+    report = ingest([src.parent], Store(Settings.from_env(tmp_path / "kb")), progress=False)
+    assert report.failed and "bad.yaml" in report.failed[0][1], report.failed
