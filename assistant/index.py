@@ -309,6 +309,9 @@ class Store:
                 if landed:
                     self.collection.delete(ids=landed)
                     self._bump()
+            if not self.settings.chroma_host:
+                with contextlib.suppress(Exception):
+                    self._reopen()
             raise StoreError(f"写入知识库失败：{_explain(exc)}") from exc
         return n
 

@@ -366,6 +366,48 @@ def test_disk_full_fails_cleanly_and_keeps_the_kb(tmp_path: Path) -> None:
     assert set(after["docs"]) == set(names)
 
 
+LONG_RUNNING = """
+import resource, signal, sys, json
+from pathlib import Path
+from assistant.config import Settings, apply_offline_env
+from assistant.index import Store
+from assistant.ingest import ingest
+
+apply_offline_env()
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+src, data = Path(sys.argv[1]), Path(sys.argv[2])
+store = Store(Settings.from_env(data))
+first = ingest([src / "一.txt"], store, progress=False)
+limit = (data / "chroma" / "chroma.sqlite3").stat().st_size + 4096
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+full = ingest([src], store, progress=False)
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # the disk is freed
+freed = ingest([src], store, progress=False)
+print(json.dumps({"first": first.added, "full_failed": len(full.failed), "freed": sorted(freed.added),
+                  "freed_failed": freed.failed}, ensure_ascii=False))
+"""
+
+
+def test_long_running_process_writes_again_after_the_disk_is_freed(tmp_path: Path) -> None:
+    """The app's process stays up through a full disk: once space is back, its next import
+    completes without a restart (the embedded Chroma client is reopened after a failed write)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    names = ["一.txt", "二.txt", "三.txt", "四.txt"]
+    for n, name in enumerate(names):
+        (src / name).write_text(regulation(f"第{n}号规则", 4, 60 + n), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-c", LONG_RUNNING, str(src), str(tmp_path / "kb")], capture_output=True,
+                       text=True, timeout=180, cwd=REPO, env=ENV)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["first"] == ["一.txt"] and out["full_failed"] == 3, out
+    assert out["freed"] == sorted(names[1:]) and not out["freed_failed"], out
+    state = inspect_kb(tmp_path / "kb")
+    assert_consistent(state)
+    assert set(state["docs"]) == set(names)
+
+
 # --------------------------------------------------------------------------- concurrency
 
 def test_two_processes_ingest_into_one_data_dir(tmp_path: Path) -> None:
