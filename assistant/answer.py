@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
 from .config import Settings
+from .dues import Dues, dues_for
 from .index import Store
 from .lexical import words
 from .numerals import cn_to_int
@@ -111,9 +112,10 @@ def _same_title(a: str, b: str) -> bool:
     return a.endswith(b) or b.endswith(a)
 
 
-def verify(text: str, sources: list[Source]) -> tuple[str, list[str]]:
+def verify(text: str, sources: list[Source], allowed: frozenset[str] = frozenset()) -> tuple[str, list[str]]:
     """Drop citation markers that point nowhere, flag 《…》第X条 that was not retrieved, and flag
-    numbers that none of the passages a line cites (or, uncited, any passage) contains."""
+    numbers that none of the passages a line cites (or, uncited, any passage) contains, except
+    the allowed ones (an income the user stated and the dues computed from it)."""
     notes: list[str] = []
     valid = {s.n: s for s in sources}
     bad = sorted({int(n) for n in MARKER_RE.findall(text) if int(n) not in valid})
@@ -140,7 +142,8 @@ def verify(text: str, sources: list[Source]) -> tuple[str, list[str]]:
         cited = [valid[int(n)] for n in MARKER_RE.findall(line) if int(n) in valid]
         pool = pool_of(cited) if cited else all_numbers
         stripped = re.sub(r"^\s*(?:\d{1,2}[.、](?!\d)|[-*])\s*", "", MARKER_RE.sub("", line))
-        unsupported += [n for n in sorted(numbers_in(stripped)) if n not in pool and n not in unsupported]
+        unsupported += [n for n in sorted(numbers_in(stripped))
+                        if n not in pool and n not in allowed and n not in unsupported]
     if unsupported:
         notes.append("以下数字未在所引段落中找到，请核对原文：" + "、".join(unsupported))
     return text, notes
@@ -177,10 +180,12 @@ def _sentences(text: str) -> list[str]:
     return [sent for sent, _ in _units(text)]
 
 
-def compose_offline(question: str, sources: list[Source], lexicon: dict[str, list[str]]) -> str:
-    """A direct one-line answer where a passage states it, then the key points. A sentence scores
-    by the words it shares with the question, a bonus when it states a quantity that the question
-    asks for, and a penalty for coming from a lower-ranked passage."""
+def compose_offline(question: str, sources: list[Source], lexicon: dict[str, list[str]],
+                    dues: Dues | None = None) -> str:
+    """A direct one-line answer where a passage states it (or the dues computed for the user's
+    income), then the key points. A sentence scores by the words it shares with the question, a
+    bonus when it states a quantity that the question asks for, and a penalty for coming from a
+    lower-ranked passage."""
     q = set(words(expand_query(question, lexicon)))
     wants_quantity = bool(QUANTITY_RE.search(question))
     scored: list[tuple[float, int, int, str]] = []
@@ -198,11 +203,14 @@ def compose_offline(question: str, sources: list[Source], lexicon: dict[str, lis
     lines: list[str] = []
     used: set[str] = set()
     if scored:
-        _, neg_n, _, best = scored[0]
-        lines.append(f"答：{best}[{-neg_n}]")
-        used.add(best)
+        if dues:
+            lines.append(dues.line())
+        else:
+            _, neg_n, _, best = scored[0]
+            lines.append(f"答：{best}[{-neg_n}]")
+            used.add(best)
         floor = scored[0][0] / 2
-        points = [(sent, -neg) for sc, neg, _, sent in scored[1:] if sent not in used and sc >= floor][:3]
+        points = [(sent, -neg) for sc, neg, _, sent in scored if sent not in used and sc >= floor][:3]
         if points:
             lines.append("要点：")
             lines += [f"{i}. {asked_for.get(sent, '')}{sent}[{n}]" for i, (sent, n) in enumerate(points, 1)]
@@ -310,10 +318,11 @@ class Assistant:
         return question
 
     def _offline(self, query: str, sources: list[Source], notices: list[str]) -> Answer:
-        text = compose_offline(query, sources, self.retriever.lexicon)
+        dues = dues_for(query, sources)
+        text = compose_offline(query, sources, self.retriever.lexicon, dues)
         text, sources = renumber(text, sources)
         # the 依据 lines are built from the sources themselves: verify what the answer says, then add them
-        text, notes = verify(text, sources)
+        text, notes = verify(text, sources, frozenset(dues.numbers()) if dues else frozenset())
         return Answer(text + "\n" + basis_lines(sources), "offline", False, "；".join(notices + notes), sources, query)
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, Answer | None]]:
@@ -349,7 +358,8 @@ class Assistant:
             answer = self._offline(query, sources, notices + [f"模型服务不可用（{reason}），已改用离线模式"])
             yield answer.answer, answer
             return
-        checked, notes = verify(strip_reasoning(text), sources)
+        dues = dues_for(query, sources)
+        checked, notes = verify(strip_reasoning(text), sources, frozenset(dues.numbers()) if dues else frozenset())
         if not MARKER_RE.search(checked) or len(checked) < 4:
             answer = self._offline(query, sources, notices + ["模型回答没有引用依据，已改用离线模式"])
             yield answer.answer, answer

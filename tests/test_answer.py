@@ -88,9 +88,10 @@ def test_dues_rate_for_6500(full: Assistant) -> None:
     assert (first.title, first.article, first.status) == (DANGFEI_TITLE, "第二条", "current")
     assert first.source == DANGFEI
     direct = a.answer.splitlines()[0]
-    assert "1.5" in direct and direct.endswith("[1]"), direct
+    assert "1.5" in direct and "97.5元" in direct and direct.endswith("[1]"), direct
     assert f"[1] 《{DANGFEI_TITLE}》第二条（现行）" in a.answer
-    assert a.notice == ""
+    assert "10000元以上者" in a.answer, "the rate table itself is shown as a key point"
+    assert a.notice == "", "the computed sum is not flagged as unsupported"
 
 
 @pytest.mark.parametrize("question", ["公务员年休假几天", "个人所得税起征点是多少？", "高铁票怎么改签？"])

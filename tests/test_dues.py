@@ -1,0 +1,82 @@
+"""党费 arithmetic from the rate table of the real 党费规定 (第二条 salaries, 第五条 pensions)."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from assistant.answer import verify
+from assistant.dues import dues_for, income_in, rate_table
+from assistant.load import load_file, read_manifest
+from assistant.split import split_document
+
+DANGFEI = "dangfei-shoujiao-shiyong-guanli-guiding-2008.txt"
+
+
+@dataclass
+class P:
+    n: int
+    text: str
+    kind: str = "document"
+
+
+@pytest.fixture(scope="module")
+def articles(corpus_dir: Path) -> dict[str, str]:
+    doc = load_file(corpus_dir / DANGFEI, read_manifest(corpus_dir))
+    return {c.article: c.text for c in split_document(doc.text, doc.title)}
+
+
+def test_tables_of_the_real_regulation(articles: dict[str, str]) -> None:
+    assert rate_table(articles["第二条"]) == [(3000, 0.5), (5000, 1.0), (10000, 1.5), (math.inf, 2.0)]
+    assert rate_table(articles["第五条"]) == [(5000, 0.5), (math.inf, 1.0)]
+    for other in ("第一条", "第六条", "第十二条"):
+        assert rate_table(articles[other]) is None, other
+
+
+@pytest.mark.parametrize(("income", "rate", "amount"), [
+    (2800, 0.5, 14), (3000, 0.5, 15), (3001, 1.0, 30.01), (5000, 1.0, 50), (6500, 1.5, 97.5),
+    (10000, 1.5, 150), (12000, 2.0, 240),
+])
+def test_salary_tiers_and_their_bounds(articles: dict[str, str], income: int, rate: float, amount: float) -> None:
+    d = dues_for(f"我工资{income}党费交多少", [P(1, articles["第二条"])])
+    assert d is not None and (d.rate, d.amount, d.pension) == (rate, amount, False)
+
+
+def test_pension_uses_the_pension_table(articles: dict[str, str]) -> None:
+    sources = [P(1, articles["第二条"]), P(2, articles["第五条"])]
+    d = dues_for("退休党员每月退休金6000，党费怎么算", sources)
+    assert d is not None and (d.n, d.rate, d.amount, d.pension) == (2, 1.0, 60, True)
+    assert "离退休费" in d.line() and "5000元以上一档" in d.line()
+    assert dues_for("我工资6000党费交多少", sources).n == 1
+
+
+def test_no_sum_without_a_table_or_a_single_income(articles: dict[str, str]) -> None:
+    table = [P(1, articles["第二条"])]
+    assert dues_for("党费按什么比例交", table) is None
+    assert dues_for("我工资6500党费交多少", [P(1, articles["第六条"])]) is None, "no table, no sum"
+    assert dues_for("我工资6500党费交多少", [P(1, articles["第二条"], "card")]) is None, "only regulation text"
+    assert dues_for("退休金4000党费交多少", table) is None, "a salary table is not a pension table"
+    assert income_in("学生党员每月生活费1500交多少党费") is None
+    assert income_in("2024年工资6500党费交多少") == 6500
+    assert income_in("工资6500，奖金2000，党费交多少") is None, "two incomes: ambiguous"
+    assert income_in("工资6500交多少") is None, "not a dues question"
+
+
+def test_a_table_with_a_gap_is_refused() -> None:
+    gap = "3000元以下（含3000元）者，交纳0.5％；4000元以上至5000元（含5000元）者，交纳1％；5000元以上者，交纳2％。"
+    assert rate_table(gap) is None
+    assert rate_table(gap.replace("4000元以上", "3000元以上")) == [(3000, 0.5), (5000, 1.0), (math.inf, 2.0)]
+
+
+def test_verifier_accepts_the_computed_sum_and_flags_a_wrong_one(articles: dict[str, str]) -> None:
+    from assistant.answer import Source
+
+    src = [Source(1, "党费规定", "第二条", "current", DANGFEI, articles["第二条"])]
+    d = dues_for("我工资6500党费交多少", src)
+    allowed = frozenset(d.numbers())
+    assert verify(d.line(), src, allowed)[1] == []
+    assert verify(d.line(), src)[1], "without the computation the sum is not in the passage"
+    _, notes = verify("答：工资6500元，每月交98元。[1]", src, allowed)
+    assert notes and "98" in notes[0]
