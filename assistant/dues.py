@@ -12,15 +12,20 @@ from typing import Protocol
 # "3000元以下(含3000元)者，交纳…0.5%" / "3000元以上至5000元(含5000元)者，交纳1%" / "10000元以上者，交纳2%"
 BOUNDED_RE = re.compile(r"(?:(\d+)元以上至)?(\d+)元(?:以下)?\(含\2元\)[者的]?[^%；;。]*?(\d+(?:\.\d+)?)%")
 OPEN_RE = re.compile(r"(\d+)元以上[者的][^%；;。]*?(\d+(?:\.\d+)?)%")
-INCOME_RE = re.compile(r"(?<![\d.])(\d{3,6}(?:\.\d{1,2})?)(?![\d.]|\s*(?:年|月|日|号|人|个|%|％|次|天))")
+# the income is the number right after an income word: "工资6500" "每月到手2800块" "退休金4000元"
+INCOME_RE = re.compile(r"(工资|月薪|薪水|薪资|收入|到手|退休金|退休费|离退休费|养老金)[^\d，,。；;？?！!]{0,4}"
+                       r"(\d{3,6}(?:\.\d{1,2})?)(?![\d.]|\s*(?:元|块)?\s*(?:多|余|左右|以上|以下|名|人|个|%))")
+PENSION_WORDS = ("退休金", "退休费", "离退休费", "养老金")
 PENSION_RE = re.compile(r"退休|离休|养老金")
-OTHER_RE = re.compile(r"学生|下岗|失业|农民|低保|最低生活|抚恤|救济")  # fixed sums, not a rate
+# sums this table does not cover: fixed amounts, or an income that is not one month's after-tax pay
+OTHER_RE = re.compile(r"学生|下岗|失业|农民|低保|最低生活|抚恤|救济|年薪|年收入|每年|全年|一年|税前|扣税前")
 
 
 class Passage(Protocol):
     n: int
     text: str
     kind: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -73,24 +78,27 @@ def rate_table(text: str) -> list[tuple[float, float]] | None:
     return [(upper, rate) for _, upper, rate in tiers]
 
 
-def income_in(question: str) -> float | None:
-    """The monthly income a dues question states (one number), or None."""
-    q = unicodedata.normalize("NFKC", question)
+def income_in(question: str) -> tuple[float, bool] | None:
+    """The one monthly income a dues question states, and whether it is a pension; else None."""
+    q = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", unicodedata.normalize("NFKC", question))
     if "党费" not in q or OTHER_RE.search(q):
         return None
     found = INCOME_RE.findall(q)
-    return float(found[0]) if len(found) == 1 else None
+    if len(found) != 1:
+        return None
+    word, number = found[0]
+    return float(number), word in PENSION_WORDS
 
 
 def dues_for(question: str, sources: list[Passage]) -> Dues | None:
-    """The dues for the income in the question, by the first retrieved regulation passage whose
-    table fits the kind of income (a pension or a salary)."""
-    income = income_in(question)
-    if income is None:
+    """The dues for the income in the question, by the first retrieved current regulation
+    passage whose table fits the kind of income (a pension or a salary)."""
+    stated = income_in(question)
+    if stated is None:
         return None
-    pension = bool(PENSION_RE.search(question))
+    income, pension = stated
     for s in sources:
-        if s.kind in ("card", "practice") or bool(PENSION_RE.search(s.text)) != pension:
+        if s.kind in ("card", "practice") or s.status == "superseded" or bool(PENSION_RE.search(s.text)) != pension:
             continue
         table = rate_table(s.text)
         if table:

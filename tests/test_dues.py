@@ -20,6 +20,7 @@ class P:
     n: int
     text: str
     kind: str = "document"
+    status: str = "current"
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +59,15 @@ def test_no_sum_without_a_table_or_a_single_income(articles: dict[str, str]) -> 
     assert dues_for("我工资6500党费交多少", [P(1, articles["第六条"])]) is None, "no table, no sum"
     assert dues_for("我工资6500党费交多少", [P(1, articles["第二条"], "card")]) is None, "only regulation text"
     assert dues_for("退休金4000党费交多少", table) is None, "a salary table is not a pension table"
-    assert income_in("学生党员每月生活费1500交多少党费") is None
-    assert income_in("2024年工资6500党费交多少") == 6500
-    assert income_in("工资6500，奖金2000，党费交多少") is None, "two incomes: ambiguous"
-    assert income_in("工资6500交多少") is None, "not a dues question"
+    assert dues_for("我工资6500党费交多少", [P(1, articles["第二条"], status="superseded")]) is None
+    assert income_in("2024年工资6500党费交多少") == (6500, False)
+    assert income_in("工资6,500元党费交多少") == (6500, False)
+    assert income_in("我工资３０００党费交多少") == (3000, False)
+    assert income_in("我爱人退休了，我工资6500党费交多少") == (6500, False), "the word before the number decides"
+    for q in ("学生党员每月生活费1500交多少党费", "工资6500，收入还有奖金2000，党费交多少", "工资6500交多少",
+              "自愿多交1000元党费要上缴中央吗", "我每月党费交100元对吗", "支部有120名党员党费怎么收",
+              "年薪78000党费交多少", "税前工资8000党费交多少", "工资3000元以上党费交多少", "工资6500多党费交多少"):
+        assert income_in(q) is None, q
 
 
 def test_a_table_with_a_gap_is_refused() -> None:
