@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import re
 import unicodedata
 from dataclasses import replace
@@ -19,9 +20,11 @@ import yaml
 
 from .config import KNOWLEDGE_DIR
 from .load import Document
-from .split import Chunk
+from .split import NUM, Chunk
 
 PHRASINGS_DIR = KNOWLEDGE_DIR / "questions"
+ARTICLE_KEY_RE = re.compile(rf"^第[{NUM}]+条$")
+log = logging.getLogger(__name__)
 
 
 def title_key(title: str) -> str:
@@ -39,14 +42,34 @@ def load_phrasings(folder: Path = PHRASINGS_DIR) -> dict[str, tuple[str, dict[st
 def _load(files: tuple[tuple[Path, int, int], ...]) -> dict[str, tuple[str, dict[str, tuple[str, ...]]]]:
     out: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = {}
     for path, _, _ in files:
-        raw = path.read_bytes()
         try:
+            raw = path.read_bytes()
             data = yaml.safe_load(raw)
-            articles = {str(a): tuple(str(p).strip() for p in ps or [] if str(p).strip())
-                        for a, ps in (data.get("articles") or {}).items()}
-            out[title_key(str(data["title"]))] = (hashlib.sha256(raw).hexdigest(), articles)
-        except (yaml.YAMLError, AttributeError, KeyError, TypeError) as exc:
-            raise ValueError(f"问法文件 {path.name} 格式有误（需要 title 和 articles）：{exc}") from exc
+            if not isinstance(data, dict):
+                raise ValueError("不是 title/articles 的映射")
+            out[title_key(_title(data))] = (hashlib.sha256(raw).hexdigest(), _articles(data))
+        except (OSError, ValueError, yaml.YAMLError) as exc:  # one bad file must not stop an import
+            log.warning("问法文件 %s 未使用（需要 title 和 articles: {第X条: [问题, …]}）：%s", path.name, exc)
+    return out
+
+
+def _title(data: dict) -> str:
+    if not isinstance(data.get("title"), str) or not data["title"].strip():
+        raise ValueError("缺少 title")
+    return data["title"]
+
+
+def _articles(data: dict) -> dict[str, tuple[str, ...]]:
+    articles = data.get("articles")
+    if not isinstance(articles, dict) or not articles:
+        raise ValueError("缺少 articles")
+    out = {}
+    for article, items in articles.items():
+        if not (isinstance(article, str) and ARTICLE_KEY_RE.match(article)):
+            raise ValueError(f"条号 {article!r} 应写成 第X条")
+        if not isinstance(items, list) or not all(isinstance(p, str) for p in items):
+            raise ValueError(f"{article} 的问法应是一个文字列表")
+        out[article] = tuple(p.strip() for p in items if p.strip())
     return out
 
 

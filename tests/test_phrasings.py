@@ -103,13 +103,21 @@ def test_ingest_indexes_phrasings_but_shows_only_the_passage(tmp_path: Path, mon
     assert Retriever(store).search("周会", k=1, mode="bm25").results[0].article == "第二条"
 
 
-def test_a_broken_phrasing_file_fails_the_import_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("body", [
+    "articles: [unclosed\n", "title: 示例工作规则\n", "title: 示例工作规则\narticles:\n  第二条: 碰头会多久开一回\n",
+    "title: 示例工作规则\narticles:\n  2: [碰头会多久开一回]\n", "- just a list\n",
+])
+def test_a_broken_phrasing_file_is_skipped_and_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     caplog: pytest.LogCaptureFixture, body: str) -> None:
     src = tmp_path / "docs" / "rule.txt"
     src.parent.mkdir()
     src.write_text(REGULATION, encoding="utf-8")
     folder = tmp_path / "questions"
-    folder.mkdir()
-    (folder / "bad.yaml").write_text("articles: [unclosed\n", encoding="utf-8")
+    _write_phrasings(folder, ["周会谁主持"])
+    (folder / "bad.yaml").write_text(body, encoding="utf-8")
     monkeypatch.setattr(phrasings, "PHRASINGS_DIR", folder)
-    report = ingest([src.parent], Store(Settings.from_env(tmp_path / "kb")), progress=False)
-    assert report.failed and "bad.yaml" in report.failed[0][1], report.failed
+    with caplog.at_level("WARNING"):
+        report = ingest([src.parent], Store(Settings.from_env(tmp_path / "kb")), progress=False)
+    assert report.added and not report.failed, "the import goes on; the good file still applies"
+    assert any("bad.yaml" in r.getMessage() for r in caplog.records), caplog.text
+    assert list(load_phrasings(folder)) == [title_key("示例工作规则")]
