@@ -92,7 +92,7 @@ def is_gold_source(item: dict, source: Source, titles: dict[str, tuple[str, str]
     passage cites that article of that regulation (titles: doc → (title, short title))."""
     if source.kind in ("card", "practice"):
         names = titles.get(item["doc"], ())
-        return any(a in item["articles"] and any(_same_title(t, n) for n in names if n)
+        return any((not item["articles"] or a in item["articles"]) and any(_same_title(t, n) for n in names if n)
                    for t, a in cited_refs(source.basis))
     return Path(source.source).stem == item["doc"] and (not item["articles"] or source.article in item["articles"])
 

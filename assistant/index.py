@@ -154,9 +154,9 @@ class Store:
             )
             raise StoreError(f"无法打开知识库（{where}）：{exc}") from exc
 
-    def _open_collection(self):
+    def _open_collection(self, client=None):
         try:
-            return self.client.get_or_create_collection(
+            return (client or self.client).get_or_create_collection(
                 self.name, embedding_function=self._ef, configuration={"hnsw": {"space": "cosine"}}
             )
         except Exception as exc:
@@ -241,9 +241,11 @@ class Store:
         """A fresh embedded Chroma client for this path (the cached one may be stale)."""
         from chromadb.api.shared_system_client import SharedSystemClient
 
-        SharedSystemClient._identifier_to_system.pop(self.client._identifier, None)
-        self.client = self._connect()
-        self.collection = self._open_collection()
+        with self._lock:  # searches on other threads see the old pair or the new one, never a mix
+            SharedSystemClient._identifier_to_system.pop(self.client._identifier, None)
+            client = self._connect()
+            collection = self._open_collection(client)
+            self.client, self.collection = client, collection
 
     def _load(self, gen: str) -> Snapshot:
         data = self._all(["documents", "metadatas", "embeddings"])
