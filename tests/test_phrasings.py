@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from assistant.config import Settings
 from assistant.index import Store
 from assistant.ingest import ingest
 from assistant.load import load_file, read_manifest
-from assistant.phrasings import PHRASINGS_DIR, expand, load_phrasings, title_key
+from assistant.phrasings import PHRASINGS_DIR, article_digests, expand, load_phrasings, title_key
 from assistant.retrieve import Retriever
 from assistant.split import split_document
 
@@ -26,7 +27,61 @@ def _manifest_docs(corpus_dir: Path) -> dict[str, Path]:
 
 def test_phrasing_files_are_shipped() -> None:
     assert len(FILES) >= 8, FILES
-    assert len(load_phrasings()) == len(FILES), "two files name the same regulation"
+    table = load_phrasings()
+    assert not table.by_title, "every shipped file carries digests (scripts/stamp_phrasings.py)"
+    assert len({file for entries in table.by_opening.values() for _, file, _ in entries}) == len(FILES)
+
+
+def test_digests_are_current_and_every_article_gets_its_phrasings(corpus_dir: Path) -> None:
+    """Each regulation of the corpus, imported as it is, gets for every article the phrasings
+    written for it (scripts/stamp_phrasings.py has been run since the texts or the split changed)."""
+    manifest = read_manifest(corpus_dir)
+    shipped = {title_key(yaml.safe_load(p.read_text(encoding="utf-8"))["title"]): p for p in FILES}
+    for name in manifest:
+        doc = load_file(corpus_dir / name, manifest)
+        chunks = split_document(doc.text, doc.title)
+        _, expanded = expand(doc, chunks)
+        if title_key(doc.title) not in shipped:
+            continue
+        data = yaml.safe_load(shipped[title_key(doc.title)].read_text(encoding="utf-8"))
+        assert article_digests(chunks) == data["digests"], f"{name}: run scripts/stamp_phrasings.py"
+        for c in expanded:
+            if c.article:
+                assert c.terms == " ".join(data["articles"][c.article]), (name, c.article)
+
+
+def test_an_edition_never_borrows_another_editions_article(corpus_dir: Path) -> None:
+    """The 2014 细则 imported under the current title (as its own first line reads): an article
+    gets only phrasings written for an article that opens with the same words."""
+    manifest = read_manifest(corpus_dir)
+    old = load_file(corpus_dir / "fazhan-dangyuan-gongzuo-xize-2014.txt", manifest)
+    new = load_file(corpus_dir / "fazhan-dangyuan-gongzuo-xize-2026rev.txt", manifest)
+    old = replace(old, title=new.title)
+    chunks = split_document(old.text, old.title)
+    by_digest: dict[str, set[str]] = {}
+    for p in FILES:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        for article, digest in data["digests"].items():
+            by_digest.setdefault(digest, set()).add(" ".join(data["articles"][article]))
+    digests = article_digests(chunks)
+    _, expanded = expand(old, chunks)
+    moved = 0
+    for c in expanded:
+        if c.article:
+            assert c.terms in by_digest[digests[c.article]], c.article
+            new_terms = " ".join(yaml.safe_load((PHRASINGS_DIR / "fazhan-dangyuan-gongzuo-xize.yaml").read_text(
+                encoding="utf-8"))["articles"].get(c.article, []))
+            moved += c.terms != new_terms
+    assert moved > 10, "the editions' numbering differs: numbers alone would have attached the wrong phrasings"
+
+
+def test_shared_boilerplate_alone_attaches_nothing(tmp_path: Path) -> None:
+    src = tmp_path / "other.txt"
+    src.write_text(REGULATION.replace("本规则自发布之日起施行。", "本条例由中央组织部负责解释。"), encoding="utf-8")
+    doc = load_file(src)
+    chunks = split_document(doc.text, doc.title)
+    assert "f1d0bac84b0a" in article_digests(chunks).values(), "the test needs the shared 解释 article"
+    assert all(not c.terms for c in expand(doc, chunks)[1])
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -120,4 +175,4 @@ def test_a_broken_phrasing_file_is_skipped_and_named(tmp_path: Path, monkeypatch
         report = ingest([src.parent], Store(Settings.from_env(tmp_path / "kb")), progress=False)
     assert report.added and not report.failed, "the import goes on; the good file still applies"
     assert any("bad.yaml" in r.getMessage() for r in caplog.records), caplog.text
-    assert list(load_phrasings(folder)) == [title_key("示例工作规则")]
+    assert list(load_phrasings(folder).by_title) == [title_key("示例工作规则")]
