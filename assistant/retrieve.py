@@ -117,9 +117,9 @@ class Retriever:
         for i in fused:
             if snap.status[i] == "superseded":
                 fused[i] *= SUPERSEDED_PENALTY
-        top = sorted(fused, key=lambda i: (-fused[i], i))[:k]
-        hits = [self._hit(snap, i, fused[i]) for i in top]
-        signals = self._signals(snap, query, dense, top[:MISSING_TOP])
+        ranked = sorted(fused, key=lambda i: (-fused[i], i))
+        hits = [self._hit(snap, i, fused[i]) for i in ranked[:k]]
+        signals = self._signals(snap, query, dense, ranked[:MISSING_TOP])  # whatever k is
         return SearchResult(query, self._abstain(signals), hits, signals)
 
     @staticmethod
