@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterator
 
 from .config import Settings
-from .dues import Dues, dues_for
+from .dues import Dues, added_numbers, dues_for
 from .index import Store
 from .lexical import words
 from .numerals import cn_to_int
@@ -317,12 +317,11 @@ class Assistant:
             return f"{question} {' '.join(intent)}" if intent else f"{last_user} {question}"
         return question
 
-    def _offline(self, query: str, sources: list[Source], notices: list[str]) -> Answer:
-        dues = dues_for(query, sources)
+    def _offline(self, query: str, sources: list[Source], notices: list[str], dues: Dues | None) -> Answer:
         text = compose_offline(query, sources, self.retriever.lexicon, dues)
         text, sources = renumber(text, sources)
         # the 依据 lines are built from the sources themselves: verify what the answer says, then add them
-        text, notes = verify(text, sources, frozenset(dues.numbers()) if dues else frozenset())
+        text, notes = verify(text, sources, added_numbers(dues))
         return Answer(text + "\n" + basis_lines(sources), "offline", False, "；".join(notices + notes), sources, query)
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, Answer | None]]:
@@ -341,8 +340,9 @@ class Assistant:
                             "；".join(notices), [], query)
             yield answer.answer, answer
             return
+        dues = dues_for(query, sources)
         if self._answer_chain is None:
-            answer = self._offline(query, sources, notices)
+            answer = self._offline(query, sources, notices, dues)
             yield answer.answer, answer
             return
         text = ""
@@ -355,13 +355,12 @@ class Assistant:
                 yield text, None
         except Exception as exc:
             reason = self._safe(f"{type(exc).__name__}: {exc}")
-            answer = self._offline(query, sources, notices + [f"模型服务不可用（{reason}），已改用离线模式"])
+            answer = self._offline(query, sources, notices + [f"模型服务不可用（{reason}），已改用离线模式"], dues)
             yield answer.answer, answer
             return
-        dues = dues_for(query, sources)
-        checked, notes = verify(strip_reasoning(text), sources, frozenset(dues.numbers()) if dues else frozenset())
+        checked, notes = verify(strip_reasoning(text), sources, added_numbers(dues))
         if not MARKER_RE.search(checked) or len(checked) < 4:
-            answer = self._offline(query, sources, notices + ["模型回答没有引用依据，已改用离线模式"])
+            answer = self._offline(query, sources, notices + ["模型回答没有引用依据，已改用离线模式"], dues)
             yield answer.answer, answer
             return
         answer = Answer(checked, "llm", False, "；".join(notices + notes), sources, query)

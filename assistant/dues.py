@@ -52,9 +52,14 @@ class Dues:
         return (f"答：按{base}{_num(self.income)}元计，属于{band}一档，按{_num(self.rate)}%交纳，"
                 f"每月交纳党费{_num(self.amount)}元。[{self.n}]")
 
-    def numbers(self) -> set[str]:
+    def numbers(self) -> frozenset[str]:
         """The numbers this answer adds to its passage: the user's income and the sum."""
-        return {_num(self.income), _num(self.amount)}
+        return frozenset({_num(self.income), _num(self.amount)})
+
+
+def added_numbers(dues: Dues | None) -> frozenset[str]:
+    """What the verifier may accept beyond the passages: the numbers of a computed sum, if any."""
+    return dues.numbers() if dues else frozenset()
 
 
 def _num(x: float) -> str:

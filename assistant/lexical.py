@@ -82,24 +82,19 @@ class LexicalIndex:
         n, df = len(self.ids), self.df.get(term, 0)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def _absent(self, query: str, present, known: frozenset[str]) -> float:
-        """IDF-weighted share of the question's words for which present(word) is false."""
+    def absent(self, query: str, rows: Sequence[int], known: frozenset[str] = frozenset()) -> tuple[float, float]:
+        """IDF-weighted shares of the question's words (known ones aside) that occur nowhere in
+        the knowledge base (unseen: questions about what the documents never mention) and that
+        the chunks at these rows do not use (missing: the best passages speak of something else)."""
         terms = [t for t in set(words(query)) if len(t) > 1 and not t.isdigit()]
         if not terms or not self.ids:
-            return 1.0
+            return 1.0, 1.0
         idf = {t: self.idf(t) for t in terms}
-        return sum(v for t, v in idf.items() if not present(t) and t not in known) / sum(idf.values())
-
-    def unseen(self, query: str, known: frozenset[str] = frozenset()) -> float:
-        """Share of the question's words (IDF-weighted) that occur nowhere in the knowledge base:
-        high for questions about things the documents never mention."""
-        return self._absent(query, self.df.__contains__, known)
-
-    def missing(self, query: str, rows: Sequence[int], known: frozenset[str] = frozenset()) -> float:
-        """Share of the question's words (IDF-weighted) absent from the chunks at these rows:
-        high when the best passages do not speak of what was asked."""
-        vocab = set().union(*(self.tokens[i] for i in rows)) if rows else set()
-        return self._absent(query, vocab.__contains__, known)
+        total = sum(idf.values())
+        vocab = set().union(*(self.tokens[i] for i in rows))
+        unseen = sum(v for t, v in idf.items() if t not in self.df and t not in known)
+        missing = sum(v for t, v in idf.items() if t not in vocab and t not in known)
+        return unseen / total, missing / total
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk, in id order (zeros for no overlap)."""

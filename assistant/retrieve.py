@@ -135,10 +135,11 @@ class Retriever:
         """Relevance evidence: the best dense similarity (when computed), the share of the
         question's vocabulary that the knowledge base never uses, and the share that its best
         passages do not use."""
+        unseen, missing = snap.lexical.absent(query, best, self.known_terms)
         return {
             "dense_top": round(float(dense.max()), 4) if dense is not None and len(dense) else None,
-            "unseen": round(snap.lexical.unseen(query, self.known_terms), 3),
-            "missing": round(snap.lexical.missing(query, best, self.known_terms), 3),
+            "unseen": round(unseen, 3),
+            "missing": round(missing, 3),
         }
 
     @staticmethod
