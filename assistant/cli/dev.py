@@ -1,0 +1,44 @@
+"""Evaluation commands (for maintainers, in a checkout): eval, bench."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..root import App
+
+
+def cmd_eval(app: App, args: argparse.Namespace) -> int:
+    from ..devtools.evaluate import evaluate, format_table, load_questions
+
+    kinds = ("document",) if args.documents_only else None
+    report = evaluate(load_questions(Path(args.questions)), app.retriever, k=args.k, kinds=kinds)
+    print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_table(report))
+    return 0
+
+
+def cmd_bench(app: App, args: argparse.Namespace) -> int:
+    from ..devtools.bench import run
+
+    corpus = Path(args.corpus)
+    if not (corpus / "manifest.json").is_file():
+        print(f"错误：找不到语料目录 {corpus}（需要 manifest.json）", file=sys.stderr)
+        return 2
+    print(run(corpus, Path(args.out)))
+    print(f"\n报告已写入 {args.out}", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("eval", parents=[common], help="在问题集上评测检索（三种模式并列）")
+    p.add_argument("questions", metavar="问题集.jsonl")
+    p.add_argument("--k", type=int, default=5, help="看前几段（默认 5）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.add_argument("--documents-only", action="store_true", help="只检索导入的文档，不含自带知识卡")
+    p.set_defaults(run=cmd_eval, _parser=p)
+
+    p = sub.add_parser("bench", parents=[common], help="基准测试：质量与速度，写出 Markdown 报告")
+    p.add_argument("--corpus", default="../shared/corpus", help="语料目录（含 manifest.json）")
+    p.add_argument("--out", default="bench/out/report.md", help="报告文件")
+    p.set_defaults(run=cmd_bench, _parser=p)

@@ -1,0 +1,69 @@
+"""The bundled knowledge base as the code reads it: cards, duties, meeting templates, lexicon,
+phrasings, prompts and the regulations our cards cite (knowledge/ and prompts/ of the repository)."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .resources import knowledge_dir, prompts_dir
+
+CARD_FOLDERS = ("cards", "practices")
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """Read-only access to the shipped knowledge files (each parsed once per version of the file)."""
+
+    folder: Path
+    prompts_folder: Path
+
+    @classmethod
+    def bundled(cls) -> "Knowledge":
+        return cls(knowledge_dir(), prompts_dir())
+
+    def duties(self) -> list:
+        """The branch duties of obligations.yaml (assistant.plans.obligations.Duty)."""
+        from .plans.obligations import load_obligations
+
+        return load_obligations(self.folder / "obligations.yaml")
+
+    def lexicon(self) -> dict[str, list[str]]:
+        """Colloquial term → the regulations' terms (lexicon.yaml)."""
+        from .qa.retrieve import load_lexicon
+
+        return load_lexicon(self.folder / "lexicon.yaml")
+
+    def phrasings(self):
+        """The colloquial questions written per article (questions/*.yaml)."""
+        from .qa.phrasings import load_phrasings
+
+        return load_phrasings(self.folder / "questions")
+
+    def prompts(self) -> dict[str, str]:
+        """The prompt templates, by name."""
+        from .qa.llm import load_prompts
+
+        return load_prompts(self.prompts_folder)
+
+    def card_files(self) -> list[Path]:
+        """Our work cards and local-practice cards (the documents of the bundled knowledge base)."""
+        return sorted(p for sub in CARD_FOLDERS for p in (self.folder / sub).glob("*.md"))
+
+    def fingerprint(self) -> str:
+        """A digest of every card file's name and bytes: changes when the bundled cards change."""
+        h = hashlib.sha256()
+        for p in self.card_files():
+            h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+        return h.hexdigest()[:16]
+
+    def index_texts(self, chunk_chars: int) -> list[str]:
+        """What ingest embeds for the passages of our cards (the texts knowledge/vectors/ holds)."""
+        from .qa.index import index_texts
+        from .qa.ingest import read_document
+
+        phrasings = self.phrasings()
+        texts: list[str] = []
+        for path in self.card_files():
+            texts += index_texts(*read_document(path, {}, phrasings, chunk_chars))
+        return list(dict.fromkeys(texts))

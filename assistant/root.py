@@ -1,0 +1,124 @@
+"""The composition root: one ``App`` per entry point, built from the settings.
+
+It owns the knowledge base (store), the retriever, the answering assistant, the bundled
+knowledge files and the model configuration, created on first use so that a command which
+needs none of them (a meeting plan) loads none of them. The CLI commands and the web handlers
+are thin functions over it; tests build their own.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterable, TypeVar
+
+from .knowledge import Knowledge
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _once(build: Callable[["App"], T]) -> T:
+    """A property computed on first use, once, even when threads ask for it together."""
+    attr = "_" + build.__name__
+
+    @functools.wraps(build)
+    def get(self: "App") -> T:
+        if attr not in self.__dict__:
+            with self._lock:
+                if attr not in self.__dict__:
+                    self.__dict__[attr] = build(self)
+        return self.__dict__[attr]
+
+    return property(get)  # type: ignore[return-value]
+
+
+class App:
+    """Everything an entry point needs, built once from the settings."""
+
+    def __init__(self, settings: Settings, knowledge: Knowledge | None = None) -> None:
+        self.settings = settings
+        self.knowledge = knowledge or Knowledge.bundled()
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> "App":
+        return cls(settings or Settings.from_env())
+
+    @_once
+    def embedder(self):
+        from .qa.embed import make_embedder
+
+        return make_embedder(self.settings)
+
+    @_once
+    def store(self):
+        from .qa.index import Store
+
+        return Store(self.settings, self.embedder)
+
+    @_once
+    def retriever(self):
+        from .qa.retrieve import Retriever
+
+        return Retriever(self.store, self.knowledge.lexicon())
+
+    @_once
+    def chat(self):
+        from .qa.llm import ChatConfig
+
+        return ChatConfig.from_settings(self.settings)
+
+    @_once
+    def assistant(self):
+        from .qa.answer import Assistant
+
+        return Assistant(self.retriever, self.chat, self.knowledge.prompts())
+
+    @_once
+    def vector_cache(self):
+        from .qa.vectors import VectorCache
+
+        return VectorCache.load(self.knowledge.folder / "vectors" / f"{self.embedder.key}.npz")
+
+    # -- knowledge base ----------------------------------------------------
+    def ingest(self, paths: Iterable[Path | str], progress: bool = False,
+               on_file: Callable[[str, str], None] | None = None):
+        """Import files and folders into the knowledge base (see assistant.qa.ingest)."""
+        from .qa.ingest import ingest
+
+        return ingest(paths, self.store, self.knowledge.phrasings(), progress=progress, on_file=on_file,
+                      cache=self.vector_cache)
+
+    @property
+    def _bundled_marker(self) -> Path:
+        return self.settings.data_dir / "bundled.json"
+
+    def bundled_pending(self) -> bool:
+        """Whether this data directory has not yet taken the current version of our cards."""
+        try:
+            return json.loads(self._bundled_marker.read_text(encoding="utf-8")).get("fingerprint") != \
+                self.knowledge.fingerprint()
+        except (OSError, ValueError, AttributeError):
+            return True
+
+    def ensure_bundled(self, progress: bool = False, on_file: Callable[[str, str], None] | None = None) -> Any:
+        """Load our cards into a data directory that has not taken this version of them yet
+        (their vectors ship with them, so this takes seconds). Cards a user removed stay
+        removed until the bundled cards change. Returns the ingest report, or None."""
+        if not self.bundled_pending():
+            return None
+        with self.store.write_lock():
+            if not self.bundled_pending():  # another process did it meanwhile
+                return None
+            report = self.ingest(self.knowledge.card_files(), progress=progress, on_file=on_file)
+            if not report.failed:
+                try:
+                    self._bundled_marker.write_text(json.dumps({"fingerprint": self.knowledge.fingerprint()}),
+                                                    encoding="utf-8")
+                except OSError as exc:
+                    log.warning("bundled marker not written: %s", exc)
+        return report

@@ -1,0 +1,85 @@
+"""问答: one answer for the API, a streamed conversation for the chat."""
+from __future__ import annotations
+
+import logging
+from typing import Iterator
+
+from ...errors import InputError, StoreError
+from ...root import App
+from ..render import answer_markdown, badge_html, esc_md, source_messages
+
+log = logging.getLogger(__name__)
+MAX_QUESTION = 1000
+EXAMPLE_QUESTIONS = (
+    "支委会多久开一次？",
+    "党员每月应交多少党费？",
+    "组织生活会一般什么时候召开？",
+    "发展党员要经过哪些程序？",
+)
+
+
+def check_question(question: str | None) -> str:
+    """The question as asked, or InputError when it is empty or too long (the chat and the API alike)."""
+    text = (question or "").strip()
+    if not text:
+        raise InputError("question", "请输入问题")
+    if len(text) > MAX_QUESTION:
+        raise InputError("question", f"问题太长（{len(text)} 字），请控制在 {MAX_QUESTION} 字以内")
+    return text
+
+
+def engine_error(exc: Exception) -> str:
+    """A message for the user: the knowledge base's own (Chinese) errors as they are, anything
+    else in general terms (the details go to the server log, not to the page)."""
+    if isinstance(exc, StoreError):
+        return str(exc)
+    log.exception("answer failed")
+    return "问答引擎出错，请稍后再试或联系管理员（详情见服务器日志）"
+
+
+def ask(app: App, question: str, history: list | None = None) -> dict:
+    """Answer a question from the knowledge base: {answer, mode, abstained, notice, sources}."""
+    question = check_question(question)
+    pairs = [(str(p[0]), str(p[1])) for p in (history or []) if len(p) >= 2 and p[0]]
+    return app.assistant.ask(question, pairs).to_json()
+
+
+def chat(app: App, message: str, messages: list | None, pairs: list | None) -> Iterator[tuple[list, list, str | None]]:
+    """Stream one turn of the conversation: (chat messages, (question, answer) pairs, new badge or None)."""
+    messages = list(messages or [])
+    pairs = list(pairs or [])
+    try:
+        message = check_question(message)
+    except InputError as exc:
+        if (message or "").strip():
+            messages.append({"role": "assistant", "content": esc_md(str(exc))})
+        yield messages, pairs, None
+        return
+    messages.append({"role": "user", "content": esc_md(message)})
+    messages.append({"role": "assistant", "content": "正在检索知识库…"})
+    yield messages, pairs, None
+    final = None
+    try:
+        assistant = app.assistant
+        for text, answer in assistant.stream(message, pairs[-6:]):
+            messages[-1] = {"role": "assistant", "content": esc_md(text) or "…"}
+            if answer is not None:
+                final = answer
+            yield messages, pairs, None
+    except Exception as exc:  # shown as the answer, never raised into Gradio
+        messages[-1] = {"role": "assistant", "content": "暂时无法回答：" + esc_md(engine_error(exc))}
+        yield messages, pairs, None
+        return
+    if final is not None:
+        messages[-1] = {"role": "assistant", "content": answer_markdown(final.answer, final.notice)}
+        messages.extend(source_messages(final))
+        pairs.append((message, final.answer))
+        yield messages, pairs, badge_html(assistant.mode_label, final.notice)
+
+
+def badge(app: App) -> str:
+    """The mode badge for a page that just loaded."""
+    try:
+        return badge_html(app.assistant.mode_label)
+    except Exception as exc:
+        return badge_html("离线模式", "问答引擎未就绪：" + engine_error(exc))

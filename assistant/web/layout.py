@@ -1,0 +1,57 @@
+"""The page: title, mode badge and the tabs, put together from tabs/."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import gradio as gr
+
+from ..root import App
+from .handlers import plans, qa
+from .outputs import Outputs
+from .render import badge_html
+from .tabs import Page, checklist, guarded, kb, meeting, planner, qa as qa_tab
+
+CSS = """
+.badge {display:inline-block;padding:2px 10px;border-radius:12px;background:#fde8e8;color:#9b1c1c;
+        font-size:0.9em;font-weight:600;margin-right:6px}
+.badge.llm {background:#e1effe;color:#1e429f}
+.notice {color:#9b1c1c;font-size:0.9em}
+.app-title h1 {margin:0.2em 0;font-size:1.6em}
+@media (max-width: 640px) { .gradio-container {padding: 4px !important} }
+"""
+SYSTEM_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei",
+                "ui-sans-serif", "system-ui", "sans-serif")
+MONO_FONTS = ("Noto Sans Mono CJK SC", "ui-monospace", "Consolas", "monospace")
+
+
+def theme() -> gr.themes.Base:
+    """System CJK fonts only: nothing is fetched from a font service."""
+    return gr.themes.Default(primary_hue="red", font=list(SYSTEM_FONTS), font_mono=list(MONO_FONTS))
+
+
+def build_app(app: App) -> gr.Blocks:
+    """The Gradio Blocks app over one composition root (not launched)."""
+    page = Page(app, Outputs(app.settings.data_dir))
+    with gr.Blocks(title="党务助手", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
+        gr.Markdown("# 党务助手\n面向机关党务工作者的离线知识助手：回答有依据，方案可下载。", elem_classes="app-title")
+        page.components["badge"] = gr.HTML(badge_html("离线模式"), elem_id="mode-badge")
+        with gr.Tabs():
+            for tab in (qa_tab, meeting, checklist, planner, kb):
+                tab.build(page)
+
+        for fn, name, opts in page.apis:  # API-only endpoints live outside the tabs
+            gr.api(fn, api_name=name, **opts)
+        c = page.components
+
+        def fresh_defaults():  # dates relative to today, not to the day the server started
+            return ((date.today() + timedelta(days=14)).isoformat(), date.today().year,
+                    plans.next_monday().isoformat(), plans.default_tasks())
+
+        private = {"api_visibility": "private", "show_progress": "hidden"}
+        demo.load(fresh_defaults, None, [c["meeting_date"], c["checklist_year"], c["planner_start"], c["planner_tasks"]],
+                  queue=False, **private)
+        demo.load(lambda: qa.badge(app), None, c["badge"], **private)
+        refresh, outputs = c["kb_refresh"]
+        demo.load(guarded(refresh), None, outputs, **private)
+    demo.queue(default_concurrency_limit=2, max_size=app.settings.queue_size)
+    return demo
