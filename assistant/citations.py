@@ -10,8 +10,8 @@ import re
 from .numerals import cn_to_int
 
 NUM = "零〇一二两三四五六七八九十百千"
-#: 第十二条 (an article), 第九部分 (a numbered section of a text without articles), 第三点 (a numbered paragraph)
-LABEL = rf"第[{NUM}]+(?:条|部分|点)"
+#: 第十二条 (an article), 第九部分 (a numbered section of a text without articles) and its 序言, 第三点 (a numbered paragraph)
+LABEL = rf"(?:第[{NUM}]+(?:条|部分|点)|序言)"
 LABEL_RE = re.compile(LABEL)
 LABEL_FULL_RE = re.compile(rf"^{LABEL}$")
 ARTICLE_LINE_RE = re.compile(rf"^(第[{NUM}]+条)[\s\u3000]*(.*)$")

@@ -17,10 +17,13 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.ingest import collect_files  # noqa: E402
-from assistant.load import load_file, read_manifest  # noqa: E402
-from assistant.phrasings import PHRASINGS_DIR, article_digests, title_key  # noqa: E402
-from assistant.split import split_document  # noqa: E402
+from assistant.knowledge import Knowledge  # noqa: E402
+from assistant.qa.ingest import collect_files  # noqa: E402
+from assistant.qa.load import load_file, read_manifest  # noqa: E402
+from assistant.qa.phrasings import article_digests, title_key  # noqa: E402
+from assistant.qa.split import split_document  # noqa: E402
+
+PHRASINGS_DIR = Knowledge.bundled().folder / "questions"
 
 
 def main(folder: Path) -> int:

@@ -35,7 +35,7 @@ class Phrasings:
     """Every phrasing file: by title (for files without digests) and by article digest."""
 
     by_title: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = field(default_factory=dict)
-    by_opening: dict[str, list[tuple[str, str, tuple[str, ...]]]] = field(default_factory=dict)  # (title, file, …)
+    by_opening: dict[str, list[tuple[str, str, str, tuple[str, ...]]]] = field(default_factory=dict)  # (title, article, file, …)
 
 
 def title_key(title: str) -> str:
@@ -83,7 +83,7 @@ def _load(files: tuple[tuple[Path, int, int], ...]) -> Phrasings:
         if digests:
             for article, items in articles.items():
                 if article in digests:  # an opening shared by two regulations (施行/解释) is listed twice
-                    out.by_opening.setdefault(digests[article], []).append((title_key(title), file_digest, items))
+                    out.by_opening.setdefault(digests[article], []).append((title_key(title), article, file_digest, items))
         else:
             out.by_title[title_key(title)] = (file_digest, articles)
     return out
@@ -125,8 +125,11 @@ def expand(doc: Document, chunks: Sequence[Chunk], table: Phrasings) -> tuple[Do
     digests = article_digests(chunks)
     for article, digest in digests.items():
         if digest in table.by_opening:
-            candidates = table.by_opening[digest]
-            _, file_digest, found[article] = next((c for c in candidates if c[0] == title), candidates[0])
+            # an opening shared by several articles (boilerplate such as 有下列行为之一…): the
+            # same title and number first, then the same number, then the same title
+            candidates = sorted(table.by_opening[digest], key=lambda c: (c[1] != article or c[0] != title,
+                                                                           c[1] != article, c[0] != title))
+            _, _, file_digest, found[article] = candidates[0]
             used.add(file_digest)
     if len(found) < MIN_KNOWN * len(digests):  # a few shared boilerplate articles: another regulation
         found, used = {}, set()

@@ -125,7 +125,8 @@ def split_regulation(text: str, title: str = "", limit: int = MAX_CHARS) -> list
 def split_sections(text: str, limit: int = MAX_CHARS) -> list[Chunk]:
     """Split at headings and paragraphs; each chunk carries the nearest heading. In a text
     without articles, a numbered heading (九、严格党的组织生活制度) starts 第九部分 and a numbered
-    paragraph (三、对……) starts 第三点: their chunks carry that label as their article."""
+    paragraph (三、对……) starts 第三点: their chunks carry that label as their article; in a
+    text of 部分, what comes before the first one is its 序言."""
     chunks: list[Chunk] = []
     heading = article = ""
     paras: list[str] = []
@@ -154,6 +155,11 @@ def split_sections(text: str, limit: int = MAX_CHARS) -> list[Chunk]:
             article = point_label(numbered.group(1))
         paras.append(line)
     flush()
+    if any(c.article.endswith("部分") for c in chunks):  # what precedes the first 部分 is its 序言
+        for c in chunks:
+            if c.article:
+                break
+            c.article = "序言"
     return chunks
 
 
