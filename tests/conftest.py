@@ -53,18 +53,30 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"knowledge base store (ASSISTANT_TEST_CHROMA): {CHROMA_MODE}"
 
 
+def _isolate(patch: pytest.MonkeyPatch, data_dir: Path) -> None:
+    for key in list(os.environ):
+        if key.startswith(ISOLATED_PREFIXES) and key not in SUITE_SWITCHES:
+            patch.delenv(key)
+    for key, value in OFFLINE_ENV.items():
+        patch.setenv(key, value)
+    patch.setenv("ASSISTANT_DATA_DIR", str(data_dir))
+    for key, value in SESSION_ENV.items():
+        patch.setenv(key, value)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same clean environment for the session and module fixtures (they run before any test's own)."""
+    with pytest.MonkeyPatch.context() as patch:
+        _isolate(patch, tmp_path_factory.mktemp("default-data"))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A clean environment for each test: no model, store, Gradio or assistant settings from the
     caller's shell, the offline switches on, the default data directory inside tmp_path."""
-    for key in list(os.environ):
-        if key.startswith(ISOLATED_PREFIXES) and key not in SUITE_SWITCHES:
-            monkeypatch.delenv(key)
-    for key, value in OFFLINE_ENV.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "default-data"))
-    for key, value in SESSION_ENV.items():
-        monkeypatch.setenv(key, value)
+    _isolate(monkeypatch, tmp_path / "default-data")
 
 
 @pytest.fixture
@@ -141,8 +153,6 @@ def corpus_app(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     if CHROMA_MODE not in CHROMA_MODES:
         pytest.fail(f"ASSISTANT_TEST_CHROMA={CHROMA_MODE!r}: expected one of {', '.join(CHROMA_MODES)}")
     with contextlib.ExitStack() as stack:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(ISOLATED_PREFIXES) or k in SUITE_SWITCHES}
         if CHROMA_MODE == "server":
             host, port = stack.enter_context(chroma_server(tmp_path_factory.mktemp("chroma-server")))
             SESSION_ENV.update(CHROMA_HOST=host, CHROMA_PORT=str(port))
@@ -150,7 +160,7 @@ def corpus_app(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
             patch = stack.enter_context(pytest.MonkeyPatch.context())
             for key, value in SESSION_ENV.items():
                 patch.setenv(key, value)
-        settings = Settings.from_env({**env, **SESSION_ENV}, data_dir=tmp_path_factory.mktemp("kb"))
+        settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("kb"))
         app = App(settings)
         report = app.ingest([corpus_dir, app.knowledge.folder], progress=False)
         assert not report.failed, report.failed
