@@ -1,4 +1,6 @@
-"""The default set-up: only knowledge/ ingested (as scripts/run.sh does) already answers everyday questions."""
+"""The default set-up: only knowledge/ ingested (as scripts/run.sh does) already answers everyday
+questions; and a data dir nobody ingested into answers them the same way (the first question
+loads our cards, whose vectors ship in knowledge/vectors/)."""
 from __future__ import annotations
 
 import json
@@ -49,3 +51,8 @@ def test_dangfei_from_the_cards(fresh_data_dir: Path) -> None:
 def test_no_basis_without_documents(fresh_data_dir: Path) -> None:
     ans = ask("女职工产假一共多少天", fresh_data_dir)
     assert ans["abstained"] and not ans["sources"]
+
+
+@pytest.mark.parametrize("question", ["支委会多久开一次？", "党费怎么算？", "女职工产假一共多少天"])
+def test_without_the_ingest_the_same_answers(fresh_data_dir: Path, tmp_path: Path, question: str) -> None:
+    assert ask(question, tmp_path / "never-ingested") == ask(question, fresh_data_dir)
