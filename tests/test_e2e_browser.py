@@ -16,8 +16,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
-from assistant import appserver
+from assistant.devtools import appserver
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -32,7 +33,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 TIMEOUT_MS = 60_000
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
 if not CHROMIUM.exists():
     pytest.skip("Debian's chromium is not installed (/usr/bin/chromium): apt-get install -y chromium fonts-noto-cjk",
                 allow_module_level=True)
@@ -105,12 +105,56 @@ def open_tab(pg, name: str) -> None:
     pg.get_by_role("tab", name=name).click()
 
 
+IMPORT_REPORTED = """name => {
+    const status = document.querySelector('#kb-status'), rows = document.querySelector('#kb-progress');
+    if (document.body.innerText.includes('请先选择要导入的文件')) return 'no-file';
+    if (!status || !rows) return false;
+    if (status.innerText.includes('导入失败')) return 'failed';
+    return status.innerText.includes('导入完成') && rows.innerText.includes(name) ? 'done' : false;
+}"""
+
+
 def upload_to_kb(pg, path: Path) -> None:
+    """Upload a file and import it, waiting on what the app reports at each step: the upload's
+    response and the file's download link in the upload area (the server holds the file), then
+    the import's status line and this file's row in the progress table."""
     open_tab(pg, "知识库")
-    pg.locator("#kb-upload input[type=file]").set_input_files(str(path))
-    pg.get_by_text(path.name).first.wait_for()
-    pg.locator("#kb-ingest").click()
-    pg.get_by_text("导入完成").first.wait_for()
+    with pg.expect_response(lambda r: "/upload" in r.url and r.request.method == "POST") as uploaded:
+        pg.locator("#kb-upload input[type=file]").set_input_files(str(path))
+    assert uploaded.value.ok, uploaded.value.status
+    pg.locator(f'#kb-upload a.download-link[download="{path.name}"]').wait_for()
+    for _ in range(3):
+        pg.locator("#kb-ingest").click()
+        state = pg.wait_for_function(IMPORT_REPORTED, arg=path.name, timeout=TIMEOUT_MS).json_value()
+        if state != "no-file":  # the click came before the component took the uploaded file: click again
+            break
+        pg.get_by_text("请先选择要导入的文件").first.wait_for(state="detached", timeout=TIMEOUT_MS)
+    assert state == "done", (state, pg.locator("#kb-status").inner_text(), pg.locator("#kb-progress").inner_text())
+    progress = pg.locator("#kb-progress").inner_text()  # this import's rows: the one file and its result
+    assert "已导入" in progress or "未变" in progress, progress
+
+
+SCROLL_TO_FIND = """async text => {
+    const table = document.querySelector('#kb-docs');
+    const view = table && table.querySelector('.virtual-table-viewport');
+    if (!view) return !!table && table.innerText.includes(text);
+    const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+    for (let top = 0; top <= view.scrollHeight; top += Math.max(view.clientHeight / 2, 50)) {
+        view.scrollTop = top;
+        await frame();
+        if (table.innerText.includes(text)) return true;
+    }
+    return false;
+}"""
+
+
+def wait_for_listed(pg, text: str, listed: bool = True) -> None:
+    """Wait until the document table lists TEXT (or no longer does). The table draws only the rows in
+    view (a virtual table: with our cards it holds some forty documents), so each look scrolls it through."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while pg.evaluate(SCROLL_TO_FIND, text) != listed:
+        assert time.monotonic() < deadline, f"{text!r} {'not ' if listed else 'still '}listed in #kb-docs"
+        pg.wait_for_timeout(200)
 
 
 # --------------------------------------------------------------------------- tests
@@ -160,7 +204,7 @@ def test_uploaded_document_is_found_by_asking(page, tmp_path):
     upload_to_kb(page, doc)
     progress = page.locator("#kb-progress").inner_text()
     assert "qingnian-dushu.txt" in progress and "已导入" in progress
-    page.locator("#kb-docs").get_by_text("机关青年读书会办法").first.wait_for()
+    wait_for_listed(page, "机关青年读书会办法")
     page.screenshot(path=str(ARTIFACTS / "kb-after-upload.png"), full_page=True)
     open_tab(page, "问答")
     ask(page, "青年读书会由谁负责召集？")
@@ -173,18 +217,17 @@ def test_remove_a_document_and_reindex(page, tmp_path):
     doc = tmp_path / "to-remove.txt"
     doc.write_text("临时通知\n\n第一条 本通知用于测试删除功能。\n", encoding="utf-8")
     upload_to_kb(page, doc)
-    docs = page.locator("#kb-docs")
-    docs.get_by_text("to-remove.txt").first.wait_for()
+    wait_for_listed(page, "to-remove.txt")
     select = page.locator("#kb-remove-select input")
     select.click()
     select.fill("to-remove")
     page.get_by_role("option", name=re.compile("to-remove.txt")).click()
     page.locator("#kb-remove").click()
     page.locator("#kb-message").get_by_text("已删除：to-remove.txt").wait_for()
-    page.wait_for_function("!document.querySelector('#kb-docs').innerText.includes('to-remove.txt')")
+    wait_for_listed(page, "to-remove.txt", listed=False)
     page.locator("#kb-reindex").click()
     page.locator("#kb-message").get_by_text("索引已重建").wait_for()
-    assert "zhibu-gongzuo-tiaoli-2018.txt" in docs.inner_text()
+    wait_for_listed(page, "zhibu-gongzuo-tiaoli-2018.txt")
     page.screenshot(path=str(ARTIFACTS / "kb-remove-reindex.png"), full_page=True)
 
 
@@ -196,8 +239,7 @@ def test_document_text_is_escaped_never_run(page, tmp_path):
         "保密员每周检查一次公告栏。<b onmouseover=\"alert(3)\">粗</b> [点此](javascript:alert(4))\n",
         encoding="utf-8")
     upload_to_kb(page, doc)
-    page.locator("#kb-docs").get_by_text("xss-check.txt").first.wait_for()
-    assert "<img src=x onerror=" in page.locator("#kb-docs").inner_text()  # the title is shown as typed
+    wait_for_listed(page, "<img src=x onerror=")  # the title is shown as typed
     open_tab(page, "问答")
     ask(page, "公告栏中的代码怎么显示？保密员多久检查一次公告栏？")
     page.locator("#chat .thought-group .title").first.click()
