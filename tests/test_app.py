@@ -227,6 +227,20 @@ def test_login_guards_every_page_and_endpoint(kb_dir, tmp_path):
         app.stop()
 
 
+def test_downloads_work_wherever_the_data_dir_is(tmp_path: Path) -> None:
+    """The downloads are written under the data dir: Gradio must be told to serve them even when
+    the data dir is neither under the working directory nor under the temp dir."""
+    data, own_tmp = tmp_path / "data", tmp_path / "app-tmp"
+    own_tmp.mkdir()
+    with appserver.AppServer(data, tmp_path / "app", TMPDIR=str(own_tmp)) as server:
+        day = time.strftime("%Y-%m-%d", time.localtime(time.time() + 30 * 86400))
+        preview, docx_path, md_path = Client(server.url, verbose=False).predict(
+            "支委会", "第一党支部", day, "", 5, api_name="/meeting_plan")
+    assert "第一党支部" in preview
+    assert Path(docx_path).stat().st_size > 1000 and Path(md_path).read_text(encoding="utf-8").startswith("# 第一党支部")
+    assert list((data / "outputs").glob("run-*/*/*.docx")), "written under the data dir"
+
+
 def test_open_address_without_login_is_refused(tmp_path: Path) -> None:
     """Serving the network without ASSISTANT_AUTH would let anyone import and delete documents:
     the app refuses to start, in one line naming both ways out; ASSISTANT_ALLOW_OPEN=true is the opt-out."""
