@@ -81,6 +81,7 @@ def page(browser, app_url, request):
     pg.watch = watch
     pg.goto(app_url, wait_until="load")
     pg.locator("#question textarea").wait_for()
+    settled(pg)
     yield pg
     try:
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-end.png"), full_page=True)
@@ -88,6 +89,26 @@ def page(browser, app_url, request):
         ctx.close()
     external = [u for u in watch.requests if not u.startswith((app_url, "data:", "blob:"))]
     assert not external, f"the page asked other hosts: {external[:5]}"
+
+
+SETTLED = """() => {
+    const trackers = [...document.querySelectorAll('[data-testid="status-tracker"]')];
+    return trackers.length > 0 && trackers.every(t => t.classList.contains('hide'));
+}"""
+
+
+def settled(pg) -> None:
+    """Wait until the page reports no event in progress: every status tracker Gradio shows over a
+    component while an event runs for it (the page's own load events, a tab's first display) is hidden."""
+    pg.wait_for_function(SETTLED, timeout=TIMEOUT_MS)
+
+
+PLAN_REPORTED = """() => {
+    const toasts = [...document.querySelectorAll('.toast-body')].map(t => t.innerText.trim()).filter(Boolean);
+    if (toasts.length) return 'notice: ' + toasts.join(' / ');
+    const preview = document.querySelector('#plan-preview');
+    return preview && preview.innerText.includes('会议议程') ? 'done' : false;
+}"""
 
 
 def ask(pg, question: str) -> None:
@@ -119,6 +140,7 @@ def upload_to_kb(pg, path: Path) -> None:
     response and the file's download link in the upload area (the server holds the file), then
     the import's status line and this file's row in the progress table."""
     open_tab(pg, "知识库")
+    settled(pg)
     with pg.expect_response(lambda r: "/upload" in r.url and r.request.method == "POST") as uploaded:
         pg.locator("#kb-upload input[type=file]").set_input_files(str(path))
     assert uploaded.value.ok, uploaded.value.status
@@ -180,10 +202,14 @@ def test_ask_shows_a_cited_answer_with_source_cards(page):
 
 def test_meeting_plan_preview_and_docx_download(page, tmp_path):
     open_tab(page, "会议方案")
-    page.locator("#plan-branch textarea, #plan-branch input").first.fill("机关第一党支部")
+    settled(page)
+    branch = page.locator("#plan-branch textarea, #plan-branch input").first
+    branch.fill("机关第一党支部")
     page.locator("#plan-members input").fill("23")
+    assert branch.input_value() == "机关第一党支部"
     page.locator("#make-plan").click()
-    page.locator("#plan-preview").get_by_text("会议议程").first.wait_for()
+    state = page.wait_for_function(PLAN_REPORTED, timeout=TIMEOUT_MS).json_value()  # the plan, or the app's notice
+    assert state == "done", state
     assert "机关第一党支部" in page.locator("#plan-preview").inner_text()
     link = page.locator("#plan-docx a").first
     link.wait_for()
@@ -244,7 +270,7 @@ def test_document_text_is_escaped_never_run(page, tmp_path):
     ask(page, "公告栏中的代码怎么显示？保密员多久检查一次公告栏？")
     page.locator("#chat .thought-group .title").first.click()
     page.get_by_text("来源文件：").first.wait_for()
-    time.sleep(0.5)
+    time.sleep(0.5)  # not a wait for the app: a moment for an injected handler to fire, if one had got in
     chat_text = page.locator("#chat").inner_text()
     assert "<script>window.__xss=2" in chat_text and "<img src=x onerror=" in chat_text
     assert page.evaluate("typeof window.__xss") == "undefined"
@@ -268,6 +294,7 @@ def test_phone_width_and_chinese_glyphs(browser, app_url):
         pg.set_default_timeout(TIMEOUT_MS)
         pg.goto(app_url, wait_until="load")
         pg.locator("#question textarea").wait_for()
+        settled(pg)
         overflow = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"page is {overflow}px wider than the phone"
         for sel in ("#question textarea", "#send", "#chat"):
@@ -297,6 +324,7 @@ def test_gradio_texts_are_chinese_in_an_english_browser(browser, app_url):
         pg.set_default_timeout(TIMEOUT_MS)
         pg.goto(app_url, wait_until="load")
         pg.locator("#question textarea").wait_for()
+        settled(pg)
         open_tab(pg, "知识库")
         upload = pg.locator("#kb-upload")
         upload.get_by_text("点击上传").wait_for()
