@@ -8,6 +8,10 @@ directory points into the test's own tmp_path, so nothing a test runs can reach 
 endpoint, a Chroma server or the checkout's ./data. The suite's own switches
 (ASSISTANT_TEST_CHROMA, ASSISTANT_CORPUS_DIR) stay.
 
+The corpus knowledge base's vectors are left in test-artifacts/corpus-vectors.npz (not in git)
+for the next run: the Chroma-server pass of .ci/run takes them from the first pass instead of
+embedding the whole corpus again (a text the file does not hold is embedded as usual).
+
 ASSISTANT_TEST_CHROMA=server runs the session's corpus knowledge base on a real Chroma server
 (`chroma run` on 127.0.0.1, a free port) instead of the embedded store: the scale path of the
 README. CHROMA_HOST/CHROMA_PORT are then set for the rest of the session (SESSION_ENV: the
@@ -29,8 +33,12 @@ import urllib.request
 from pathlib import Path
 from typing import Callable, Iterator
 
+import numpy as np
 import pytest
 
+from assistant.qa.index import index_text
+from assistant.qa.ingest import ingest
+from assistant.qa.vectors import VectorCache, text_key
 from assistant.root import App
 from assistant.settings import OFFLINE_ENV, Settings, apply_offline_env
 
@@ -40,6 +48,7 @@ CORPUS = Path(os.environ.get("ASSISTANT_CORPUS_DIR", REPO.parent / "shared" / "c
 CHROMA_MODE = (os.environ.get("ASSISTANT_TEST_CHROMA") or "embedded").strip().lower()
 CHROMA_MODES = ("embedded", "server")
 CHROMA_START_LIMIT_S = 90
+CORPUS_VECTORS = REPO / "test-artifacts" / "corpus-vectors.npz"
 
 #: Variables a developer's shell may carry that change what the assistant does.
 ISOLATED_PREFIXES = ("OPENAI_", "ASSISTANT_", "CHROMA_", "GRADIO_")
@@ -146,10 +155,20 @@ def corpus_dir() -> Path:
     return CORPUS
 
 
+def save_vectors(store, path: Path) -> None:
+    """Every vector the store holds, by the text it was computed from (float32, as stored), for VectorCache."""
+    got = store.collection.get(include=["embeddings", "metadatas", "documents"])
+    keys = [text_key(store.embedder.key, index_text(m, d)) for m, d in zip(got["metadatas"], got["documents"])]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.stem}-{os.getpid()}.npz")
+    np.savez_compressed(part, keys=np.array(keys), vectors=np.asarray(got["embeddings"], dtype=np.float32))
+    os.replace(part, path)
+
+
 @pytest.fixture(scope="session")
 def corpus_app(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    """The App that holds the whole corpus and our knowledge cards (embedded once, ~2 min);
-    on a Chroma server with ASSISTANT_TEST_CHROMA=server."""
+    """The App that holds the whole corpus and our knowledge cards (embedded once, ~2 min, unless
+    CORPUS_VECTORS has the vectors); on a Chroma server with ASSISTANT_TEST_CHROMA=server."""
     if CHROMA_MODE not in CHROMA_MODES:
         pytest.fail(f"ASSISTANT_TEST_CHROMA={CHROMA_MODE!r}: expected one of {', '.join(CHROMA_MODES)}")
     with contextlib.ExitStack() as stack:
@@ -162,8 +181,11 @@ def corpus_app(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> It
                 patch.setenv(key, value)
         settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("kb"))
         app = App(settings)
-        report = app.ingest([corpus_dir, app.knowledge.folder], progress=False)
+        cache = VectorCache.load(CORPUS_VECTORS) if CORPUS_VECTORS.is_file() else app.vector_cache
+        report = ingest([corpus_dir, app.knowledge.folder], app.store, app.knowledge.phrasings(), progress=False,
+                        cache=cache)
         assert not report.failed, report.failed
+        save_vectors(app.store, CORPUS_VECTORS)
         marked = app.ensure_bundled()  # the cards are in already: this only marks them as taken (bundled.json)
         assert marked is not None and not marked.failed and not marked.added, marked
         if CHROMA_MODE == "server":
