@@ -198,8 +198,9 @@ def self_check(records: Iterable[ActivityRecord], year: int, until: date | None,
             if d.frequency == "year":
                 detail = f"{t.name}{_freq_words(d)}{floor}：{year}年没有记录"
             else:
+                unit = _unit(d)
                 detail = (f"{t.name}{_freq_words(d)}{floor}：{labels}没有记录"
-                          f"（已过的{elapsed}个{_unit(d)}中{elapsed - len(missing)}个按期）")
+                          f"（已过的{elapsed}个{unit}中{elapsed - len(missing)}个{unit}按期）")
             check.findings.append(Finding(
                 t.name, "missing", detail, basis, str(rules.kinds.get("missing", {}).get("fix", "")),
                 missing[0].start.isoformat(), _color(rules, "missing"),
@@ -254,10 +255,13 @@ def _slipping(t: ActivityType, d: Duty, met: dict[str, bool], rules: LedgerRules
 def _quorum_findings(recs: list[ActivityRecord], rules: LedgerRules) -> list[Finding]:
     out = []
     for r in recs:
+        short = False  # a meeting without its quorum: its vote is void, the yes count is not judged again
         for q in rules.quorum:
             if r.duty_id not in q.types:
                 continue
             if q.when == "vote" and r.yes is None:
+                continue
+            if short and q.check == "votes":
                 continue
             total = r.voting if q.denominator == "voting" and r.voting is not None else r.expected
             count = r.present if q.check == "attendance" else r.yes
@@ -267,10 +271,12 @@ def _quorum_findings(recs: list[ActivityRecord], rules: LedgerRules) -> list[Fin
             if chosen is None:
                 continue
             basis, note = chosen
+            short = short or q.check == "attendance"
             whom = "应到会有表决权" if q.denominator == "voting" and r.voting is not None else "应到"
             what = "实到" if q.check == "attendance" else "赞成"
             need = "不少于半数" if q.compare == "at_least" else "超过半数"
-            detail = (f"{r.date.isoformat()} {r.type}：{whom} {total} 人，{what} {count} 人，"
+            votes = f"，赞成 {r.yes} 人" if q.check == "attendance" and r.yes is not None else ""
+            detail = (f"{r.date.isoformat()} {r.type}：{whom} {total} 人，{what} {count} 人{votes}，"
                       f"未达到{need}的要求——{q.what}{note}")
             out.append(Finding(r.type, "quorum", detail, basis.text(), q.fix, r.date.isoformat(),
                                _color(rules, "quorum"), (r.date.strftime("%Y-%m"),), q.id))
@@ -288,7 +294,7 @@ def _order_findings(recs: list[ActivityRecord], rules: LedgerRules) -> list[Find
             if before:
                 continue
             req = rules.by_duty(o.requires)
-            detail = (f"{r.date.isoformat()} {r.type}：当年在此之前没有{req.name if req else o.requires}的记录——{o.what}")
+            detail = f"{r.date.isoformat()} {r.type}：当年在此之前没有{req.name if req else o.requires}的记录"
             out.append(Finding(r.type, "order", detail, o.basis.text(), o.fix, r.date.isoformat(),
                                _color(rules, "order"), (r.date.strftime("%Y-%m"),), o.id))
     return out
