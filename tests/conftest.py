@@ -23,7 +23,10 @@ from typing import Iterator
 
 import pytest
 
-from assistant.config import KNOWLEDGE_DIR, Settings, apply_offline_env
+from assistant.resources import knowledge_dir
+from assistant.settings import Settings, apply_offline_env
+
+KNOWLEDGE_DIR = knowledge_dir()
 
 apply_offline_env()
 REPO = Path(__file__).resolve().parents[1]

@@ -437,9 +437,12 @@ def _apply(limit: Limit, c: CandidateRecord, as_of: date, drules: DevelopmentRul
         overdue = as_of > bound
         step = NextStep(name, due=bound, basis=basis, overdue=overdue)
         if overdue:
+            severity, extra = "red", ""
+            if limit.extended is not None and as_of <= shift(start, *limit.extended):
+                severity, extra = "amber", f"（特殊情况最长{limit_words(*limit.extended)}）"
             return CandidateFinding(limit.what, f"{fname} {start.isoformat()}，到 {as_of.isoformat()} 仍没有{name}的记录，"
-                                    f"已超过{words}（期限 {bound.isoformat()}）{note}", basis, limit.fix,
-                                    bound.isoformat(), "overdue", "red", limit.id, word), step
+                                    f"已超过{words}（期限 {bound.isoformat()}）{extra}{note}", basis, limit.fix,
+                                    bound.isoformat(), "overdue", severity, limit.id, word), step
         return None, step
     # at_least
     if step_day is not None:
