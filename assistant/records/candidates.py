@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..appdb import Database
 from ..citations import cite
 from ..errors import InputError
-from ..inputs import clean_text, parse_date, parse_hours, parse_int
+from ..inputs import clean_text, label, parse_date, parse_hours, parse_int
 from ..plans.meeting import add_months
 from .ledger import ImportReport, write_table
 from .models import Candidate, Milestone
@@ -145,14 +145,27 @@ def parse_dates(value: Any, field: str) -> list[date]:
     return [parse_date(p, field) for p in parts]
 
 
+def _as(field: str, name: str, fn, *args, **kwargs):
+    """Call a parser of assistant.inputs; its message names the field ``name`` (姓名, 谈话 …)."""
+    try:
+        return fn(*args, **kwargs)
+    except InputError as exc:
+        message = exc.message
+        for prefix in (field, label(field)):
+            if message.startswith(prefix):
+                message = name + message[len(prefix):]
+                break
+        raise InputError(field, message) from None
+
+
 def validate_candidate(values: dict[str, Any], drules: DevelopmentRules) -> dict[str, Any]:
     """{name, milestones {key: [dates]}, training_days, training_hours, extension_months, note}."""
-    name = clean_text(values.get("name"), "name", 40, required=True)
+    name = _as("name", "姓名", clean_text, values.get("name"), "name", 40, required=True)
     milestones: dict[str, list[date]] = {}
     for m in drules.milestones:
         if m.key not in values:
             continue
-        dates = parse_dates(values[m.key], m.key)
+        dates = _as(m.key, m.name, parse_dates, values[m.key], m.key)
         if len(dates) > 1 and not m.multiple:
             raise InputError(m.key, f"{m.name}只能填一个日期，收到 {len(dates)} 个")
         if dates:
@@ -358,7 +371,8 @@ def check_candidate(c: CandidateRecord, as_of: date, drules: DevelopmentRules, l
         following = next((k for k in SEQUENCE[SEQUENCE.index(reached[-1]) + 1:] if not c.milestones.get(k)), None)
         if following is not None and drules.name(following) not in nxt:
             nxt[drules.name(following)] = NextStep(drules.name(following))
-    out.next = sorted(nxt.values(), key=lambda s: (s.due or s.earliest or date.max, s.step))
+    rank = {m.name: i for i, m in enumerate(drules.milestones)}
+    out.next = sorted(nxt.values(), key=lambda s: (rank.get(s.step, 99), s.due or s.earliest or date.max))
     out.findings.sort(key=lambda f: (f.since, f.id))
     return out
 

@@ -171,6 +171,16 @@ def test_candidate_time_limits_overdue_steps_and_versions(db):
     [late] = result["丁"].findings
     assert (late.kind, late.id, late.since) == ("overdue", "talk_within_month", "2026-07-01")
     assert result["丁"].next[0].overdue and result["丁"].next[0].step == "谈话"
+    # 延长预备期: six months later the probation ends, and the extension must be 6–12 months
+    cands.add({"name": "己", "branch_meeting": "2025-06-10", "committee_talk": "2025-06-20", "approved": "2025-07-01",
+               "oath": "2025-07-01", "extension": "2026-06-15", "extension_months": 6})
+    cands.add({"name": "庚", "branch_meeting": "2025-06-10", "committee_talk": "2025-06-20", "approved": "2025-07-01",
+               "oath": "2025-07-01", "extension": "2026-06-15", "extension_months": 18})
+    result = {c.name: c for c in cands.check(date(2026, 9, 1))}
+    assert result["己"].findings == []
+    assert [(n.step, n.due) for n in result["己"].next] == [("转正申请", None), ("转正讨论", date(2026, 12, 10))]
+    assert [f.id for f in result["庚"].findings] == ["extension_length"]
+    assert result["庚"].findings[0].basis == "《中国共产党发展党员工作细则》第三十一条"
     # 审批 past three months but within six: a special case is possible, so amber; past six: red
     cands.add({"name": "戊", "branch_meeting": "2026-04-20"})
     late = {c.name: c for c in cands.check(date(2026, 9, 1))}["戊"].findings
@@ -293,3 +303,27 @@ def test_duty_status_gives_done_dates_and_overdue_periods(db, tmp_path):
                                ledger_rules(), has_committee=False)
     assert "zhiweihui" not in {s.duty_id for s in no_committee}
     assert {p.status for s in no_committee if s.duty_id == "zhuti_dangri" for p in s.periods} == {"overdue", "pending"}
+
+
+def test_candidates_sheet_with_bad_rows_imports_the_good_ones(db, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["发展党员台账"])                                          # row 1: a title above the header
+    ws.append(["姓名", "递交入党申请书", "谈话", "半年考察", "集中培训学时"])  # row 2
+    ws.append(["甲", date(2026, 1, 5), "2026-01-20", None, None])         # row 3
+    ws.append(["乙", "2026-01-05", "2026-13-01", None, None])             # row 4: no 13th month
+    ws.append([None, "2026-01-05", None, None, None])                    # row 5: no name
+    ws.append(["丙", "2025-01-05", "2025-01-20", "2025-08-01、2026-01-10", "二十"])  # row 6: hours not a number
+    ws.append(["丁", "2025-01-05", "2025-01-20", "2025-08-01、2026-01-10", 24])    # row 7
+    wb.save(tmp_path / "c.xlsx")
+    cands = Candidates(db)
+    report = cands.import_file(tmp_path / "c.xlsx")
+    assert [n for n, _ in report.errors] == [4, 5, 6] and report.added == 2
+    assert "谈话" in report.errors[0][1] and "姓名" in report.errors[1][1] and "学时" in report.errors[2][1]
+    by_name = {c.name: c for c in cands.list()}
+    assert set(by_name) == {"甲", "丁"}
+    assert by_name["丁"].milestones["review"] == (date(2025, 8, 1), date(2026, 1, 10))
+    assert by_name["丁"].training_hours == 24
+    # a second import of the same sheet merges: nothing doubles
+    cands.import_file(tmp_path / "c.xlsx")
+    assert len(cands.list()) == 2 and by_name["丁"].milestones == {c.name: c for c in cands.list()}["丁"].milestones
