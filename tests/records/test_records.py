@@ -73,6 +73,14 @@ def test_golden_year_self_check_reports_exactly_what_went_wrong(db, env, tmp_pat
     assert counts["by_type"]["支委会"] == 7 and counts["by_type"]["支部党员大会"] == 3
     assert counts["by_quarter"]["2026-Q3"]["支委会"] == 1 and counts["by_month"]["2026-09"]["支委会"] == 1
 
+    # the branch profile's parameters: a branch without a 支委会 is not asked for one
+    code, out, _ = run(capsys, "self-check", "--year", "2026", "--until", "2026-12-01", "--json", "--no-committee",
+                       "--branch-type", "企业")
+    report = json.loads(out)
+    assert {(f["duty"], f["kind"]) for f in report["findings"]} == {("支部党员大会", "quorum"), ("组织生活会", "order")}
+    assert report["period"]["has_committee"] is False and report["period"]["branch_type"] == "企业"
+    assert "支委会" not in {d["duty"] for d in report["due"]}
+
 
 def test_a_right_year_has_no_findings_and_a_branch_without_committee_is_not_asked_for_one(db, tmp_path):
     rows = [r for r in golden.year_rows() if r[0] not in ("支委会",)]
