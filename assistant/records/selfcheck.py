@@ -276,8 +276,7 @@ def _quorum_findings(recs: list[ActivityRecord], rules: LedgerRules) -> list[Fin
             what = "实到" if q.check == "attendance" else "赞成"
             need = "不少于半数" if q.compare == "at_least" else "超过半数"
             votes = f"，赞成 {r.yes} 人" if q.check == "attendance" and r.yes is not None else ""
-            detail = (f"{r.date.isoformat()} {r.type}：{whom} {total} 人，{what} {count} 人{votes}，"
-                      f"未达到{need}的要求——{q.what}{note}")
+            detail = f"{r.date.isoformat()} {r.type}：{whom} {total} 人，{what} {count} 人{votes}（应{need}）——{q.what}{note}"
             out.append(Finding(r.type, "quorum", detail, basis.text(), q.fix, r.date.isoformat(),
                                _color(rules, "quorum"), (r.date.strftime("%Y-%m"),), q.id))
     return out
