@@ -17,7 +17,7 @@ from .errors import InputError
 __all__ = ["InputError", "LABELS", "label", "parse_date", "parse_int", "parse_hours", "clean_text", "shorten", "safe_filename"]
 
 LABELS = {
-    "date": "日期", "start": "开始日期", "until": "截止日期", "today": "今天的日期", "deadline": "截止日期",
+    "date": "会议日期", "start": "开始日期", "until": "截止日期", "today": "今天的日期", "deadline": "截止日期",
     "as_of": "核对日期", "year": "年份", "quarter": "季度", "month": "月份", "weeks": "周数",
     "hours_per_week": "每周可用小时", "hours": "工时", "members": "人数", "branch": "党支部名称",
     "branch_type": "支部类型", "type": "会议类型", "topic": "会议主题", "question": "问题", "out": "输出文件",

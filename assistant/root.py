@@ -43,6 +43,7 @@ class App:
         self.settings = settings
         self.knowledge = knowledge or Knowledge.bundled()
         self._lock = threading.RLock()
+        self._bundled_done = False  # this process has seen the data dir take the current cards
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> "App":
@@ -115,17 +116,21 @@ class App:
     def ensure_bundled(self, progress: bool = False, on_file: Callable[[str, str], None] | None = None) -> Any:
         """Load our cards into a data directory that has not taken this version of them yet
         (their vectors ship with them, so this takes seconds). Cards a user removed stay
-        removed until the bundled cards change. Returns the ingest report, or None."""
-        if not self.bundled_pending():
+        removed until the bundled cards change. Returns the ingest report, or None. Cheap once
+        done: every question of the web app may call it (the first may come before the warm-up)."""
+        if self._bundled_done or not self.bundled_pending():
+            self._bundled_done = True
             return None
         with self.store.write_lock():
-            if not self.bundled_pending():  # another process did it meanwhile
+            if not self.bundled_pending():  # another process (or thread) did it meanwhile
+                self._bundled_done = True
                 return None
             report = self.ingest(self.knowledge.card_files(), progress=progress, on_file=on_file)
             if not report.failed:
                 try:
                     self._bundled_marker.write_text(json.dumps({"fingerprint": self.knowledge.fingerprint()}),
                                                     encoding="utf-8")
+                    self._bundled_done = True
                 except OSError as exc:
                     log.warning("bundled marker not written: %s", exc)
         return report

@@ -30,7 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-from assistant.config import OFFLINE_ENV  # noqa: E402  (light: no heavy imports)
+from assistant.settings import OFFLINE_ENV  # noqa: E402  (light: no heavy imports)
 
 DEVSET = REPO / "bench" / "devset.jsonl"
 STATUSES = ("current", "superseded", "reference")
@@ -40,7 +40,7 @@ for _k, _v in {**OFFLINE_ENV, "HF_HUB_DISABLE_TELEMETRY": "1"}.items():  # befor
 
 # --------------------------------------------------------------------------- the app
 
-from assistant.appserver import AppServer, build_kb, rss_kib  # noqa: E402
+from assistant.devtools.appserver import AppServer, build_kb, rss_kib  # noqa: E402
 
 
 # --------------------------------------------------------------------------- the load

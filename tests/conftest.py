@@ -1,12 +1,20 @@
-"""Shared fixtures: the real corpus, indexed once per test session.
+"""Shared fixtures: an isolated environment for every test, an App over a fresh data directory,
+and the real corpus, indexed once per test session.
+
+Every test runs with a clean environment (``isolated_env``, autouse): whatever model, store,
+Gradio or assistant settings the developer's shell carries (OPENAI_*, ASSISTANT_*, CHROMA_*,
+GRADIO_*) are removed, the offline switches (settings.OFFLINE_ENV) are set, and the default data
+directory points into the test's own tmp_path, so nothing a test runs can reach a model
+endpoint, a Chroma server or the checkout's ./data. The suite's own switches
+(ASSISTANT_TEST_CHROMA, ASSISTANT_CORPUS_DIR) stay.
 
 ASSISTANT_TEST_CHROMA=server runs the session's corpus knowledge base on a real Chroma server
 (`chroma run` on 127.0.0.1, a free port) instead of the embedded store: the scale path of the
-README. CHROMA_HOST/CHROMA_PORT are then set in os.environ for the rest of the session, so the
-CLIs the tests start inherit them; the data directory still holds the lexical (BM25) cache.
-Meant for the integration tests (tests/test_retrieval.py, tests/test_answer.py; .ci/run runs
-that pass): a test that builds a knowledge base of its own would share the server's one
-collection with the corpus.
+README. CHROMA_HOST/CHROMA_PORT are then set for the rest of the session (SESSION_ENV: the
+isolation keeps them), so the CLIs the tests start inherit them; the data directory still holds
+the lexical (BM25) cache. Meant for the integration tests (tests/test_retrieval.py,
+tests/test_answer.py; .ci/run runs that pass): a test that builds a knowledge base of its own
+would share the server's one collection with the corpus.
 """
 from __future__ import annotations
 
@@ -19,25 +27,71 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
-from assistant.resources import knowledge_dir
-from assistant.settings import Settings, apply_offline_env
+from assistant.root import App
+from assistant.settings import OFFLINE_ENV, Settings, apply_offline_env
 
-KNOWLEDGE_DIR = knowledge_dir()
-
-apply_offline_env()
+apply_offline_env()  # for the session fixtures too, which run outside any test's isolated_env
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("ASSISTANT_CORPUS_DIR", REPO.parent / "shared" / "corpus"))
 CHROMA_MODE = (os.environ.get("ASSISTANT_TEST_CHROMA") or "embedded").strip().lower()
 CHROMA_MODES = ("embedded", "server")
 CHROMA_START_LIMIT_S = 90
 
+#: Variables a developer's shell may carry that change what the assistant does.
+ISOLATED_PREFIXES = ("OPENAI_", "ASSISTANT_", "CHROMA_", "GRADIO_")
+#: The test suite's own switches (not settings of the assistant): kept.
+SUITE_SWITCHES = ("ASSISTANT_TEST_CHROMA", "ASSISTANT_CORPUS_DIR")
+#: What the session itself sets for every test (the Chroma server of ASSISTANT_TEST_CHROMA=server).
+SESSION_ENV: dict[str, str] = {}
+
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"knowledge base store (ASSISTANT_TEST_CHROMA): {CHROMA_MODE}"
+
+
+def _isolate(patch: pytest.MonkeyPatch, data_dir: Path) -> None:
+    for key in list(os.environ):
+        if key.startswith(ISOLATED_PREFIXES) and key not in SUITE_SWITCHES:
+            patch.delenv(key)
+    for key, value in OFFLINE_ENV.items():
+        patch.setenv(key, value)
+    patch.setenv("ASSISTANT_DATA_DIR", str(data_dir))
+    for key, value in SESSION_ENV.items():
+        patch.setenv(key, value)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The same clean environment for the session and module fixtures (they run before any test's own)."""
+    with pytest.MonkeyPatch.context() as patch:
+        _isolate(patch, tmp_path_factory.mktemp("default-data"))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A clean environment for each test: no model, store, Gradio or assistant settings from the
+    caller's shell, the offline switches on, the default data directory inside tmp_path."""
+    _isolate(monkeypatch, tmp_path / "default-data")
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., App]:
+    """make_app(data_dir=None, **settings) → an App over DATA_DIR (default: a new folder in tmp_path),
+    its settings read from the (isolated) environment with the given overrides."""
+    def make(data_dir: Path | None = None, **overrides) -> App:
+        return App(Settings.from_env(data_dir=data_dir or tmp_path / "data", **overrides))
+    return make
+
+
+@pytest.fixture
+def fresh_app(make_app: Callable[..., App]) -> App:
+    """An App over a fresh, empty data directory."""
+    return make_app()
 
 
 def _free_port() -> int:
@@ -93,26 +147,33 @@ def corpus_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def corpus_kb(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """A knowledge base holding the whole corpus and our knowledge cards (embedded once, ~2 min);
+def corpus_app(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    """The App that holds the whole corpus and our knowledge cards (embedded once, ~2 min);
     on a Chroma server with ASSISTANT_TEST_CHROMA=server."""
-    from assistant.index import Store
-    from assistant.ingest import ingest
-
     if CHROMA_MODE not in CHROMA_MODES:
         pytest.fail(f"ASSISTANT_TEST_CHROMA={CHROMA_MODE!r}: expected one of {', '.join(CHROMA_MODES)}")
     with contextlib.ExitStack() as stack:
         if CHROMA_MODE == "server":
             host, port = stack.enter_context(chroma_server(tmp_path_factory.mktemp("chroma-server")))
-            env = stack.enter_context(pytest.MonkeyPatch.context())
-            env.setenv("CHROMA_HOST", host)
-            env.setenv("CHROMA_PORT", str(port))
-        settings = Settings.from_env(tmp_path_factory.mktemp("kb"))
-        store = Store(settings)
-        report = ingest([corpus_dir, KNOWLEDGE_DIR], store, progress=False)
+            SESSION_ENV.update(CHROMA_HOST=host, CHROMA_PORT=str(port))
+            stack.callback(SESSION_ENV.clear)
+            patch = stack.enter_context(pytest.MonkeyPatch.context())
+            for key, value in SESSION_ENV.items():
+                patch.setenv(key, value)
+        settings = Settings.from_env(data_dir=tmp_path_factory.mktemp("kb"))
+        app = App(settings)
+        report = app.ingest([corpus_dir, app.knowledge.folder], progress=False)
         assert not report.failed, report.failed
+        marked = app.ensure_bundled()  # the cards are in already: this only marks them as taken (bundled.json)
+        assert marked is not None and not marked.failed and not marked.added, marked
         if CHROMA_MODE == "server":
             assert (settings.chroma_host, settings.chroma_port) == (host, port), settings
             assert not (settings.data_dir / "chroma").exists(), "server mode must not create an embedded store"
             assert (settings.data_dir / "lexical").is_dir(), "the lexical cache lives in the data directory"
-        yield settings
+        yield app
+
+
+@pytest.fixture(scope="session")
+def corpus_kb(corpus_app: App) -> Settings:
+    """The settings of the corpus knowledge base (corpus_app): its data_dir for CLIs, or App(corpus_kb)."""
+    return corpus_app.settings

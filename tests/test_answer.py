@@ -12,17 +12,16 @@ from pathlib import Path
 
 import pytest
 
-import assistant.answer as answer_mod
-from assistant.answer import Answer, Assistant, Source, basis_lines, numbers_in, verify
-from assistant.config import Settings
-from assistant.index import Store
-from assistant.ingest import ingest
-from assistant.llm import ChatConfig, prompt_text
-from assistant.retrieve import Retriever
+import assistant.qa.answer as answer_mod
+from assistant.knowledge import Knowledge
+from assistant.qa.answer import Answer, Assistant, Source, basis_lines, numbers_in, verify
+from assistant.qa.llm import ChatConfig
+from assistant.root import App
+from assistant.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 OFFLINE = ChatConfig(base_url=None, api_key=None, model=None)
-NO_BASIS = prompt_text("no_basis")
+NO_BASIS = Knowledge.bundled().prompts()["no_basis"]
 DANGFEI = "dangfei-shoujiao-shiyong-guanli-guiding-2008.txt"
 DANGFEI_TITLE = "关于中国共产党党费收缴、使用和管理的规定"
 ZHIBU_TITLE = "中国共产党支部工作条例（试行）"
@@ -37,7 +36,12 @@ def offline_env() -> dict:
     return {**env, "HF_HUB_OFFLINE": "1"}
 
 
-def small_kb(root: Path, files: dict[str, str | Path], manifest: list[dict] | None = None) -> Settings:
+def offline(app: App) -> Assistant:
+    """The assistant of an App, without a model whatever the settings say."""
+    return Assistant(app.retriever, OFFLINE, app.knowledge.prompts())
+
+
+def small_kb(root: Path, files: dict[str, str | Path], manifest: list[dict] | None = None) -> App:
     """A knowledge base of one to three short files (text, or a corpus file to copy)."""
     docs = root / "docs"
     docs.mkdir(parents=True)
@@ -48,11 +52,11 @@ def small_kb(root: Path, files: dict[str, str | Path], manifest: list[dict] | No
             (docs / name).write_text(content, encoding="utf-8")
     if manifest is not None:
         (docs / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-    settings = Settings.from_env(root / "kb")
-    report = ingest([docs], Store(settings), progress=False)
+    app = App(Settings.from_env(data_dir=root / "kb"))
+    report = app.ingest([docs])
     assert not report.failed, report.failed
     assert len(report.added) == len(files)
-    return settings
+    return app
 
 
 def body(answer: Answer) -> str:
@@ -61,8 +65,8 @@ def body(answer: Answer) -> str:
 
 
 @pytest.fixture(scope="module")
-def full(corpus_kb: Settings) -> Assistant:
-    return Assistant(corpus_kb, OFFLINE)
+def full(corpus_app: App) -> Assistant:
+    return offline(corpus_app)
 
 
 # -- the real corpus ------------------------------------------------------------------
@@ -112,7 +116,7 @@ def test_deterministic(full: Assistant, corpus_kb: Settings) -> None:
     questions = ["我工资6500党费交多少？", "支委会多久开一次？", "预备期多长"]
     first = [full.ask(q).to_json() for q in questions]
     assert [full.ask(q).to_json() for q in questions] == first
-    assert [Assistant(corpus_kb, OFFLINE).ask(q).to_json() for q in questions] == first
+    assert [offline(App(corpus_kb)).ask(q).to_json() for q in questions] == first
 
 
 def test_json_shape(full: Assistant) -> None:
@@ -181,8 +185,8 @@ def test_offline_answers_cite_the_gold_article_first(full: Assistant, corpus_dir
     citation is the gold article (or a card passage resting on it), nothing is cited that was not
     retrieved, unanswerable questions abstain. devset was used for tuning, holdout2 never was;
     measured 0.90 / 0.91 (README), asserted with a margin."""
-    from assistant.evaluate import evaluate_answers, load_questions
-    from assistant.load import read_manifest
+    from assistant.devtools.evaluate import evaluate_answers, load_questions
+    from assistant.qa.load import read_manifest
 
     titles = {Path(f).stem: (e["title"], e.get("short", "")) for f, e in read_manifest(corpus_dir).items()}
     row = evaluate_answers(load_questions(REPO / "bench" / f"{name}.jsonl"), full, titles)
@@ -304,7 +308,7 @@ INJECTIONS = {
 
 
 @pytest.fixture(scope="module")
-def injected_kb(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def injected_kb(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> App:
     files: dict[str, str | Path] = {DANGFEI: corpus_dir / DANGFEI, **INJECTIONS}
     return small_kb(tmp_path_factory.mktemp("injected"), files)
 
@@ -312,14 +316,14 @@ def injected_kb(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> S
 @pytest.mark.parametrize("question", ["我工资6500党费交多少？", "党费按什么比例交纳？", "党费怎么交"])
 @pytest.mark.skipif(os.environ.get("ASSISTANT_TEST_CHROMA") == "server", reason=(
     "builds its own knowledge base; on a Chroma server every data dir shares one collection with the corpus"))
-def test_injected_instruction_changes_nothing(injected_kb: Settings, question: str) -> None:
-    a = Assistant(injected_kb, OFFLINE).ask(question)
+def test_injected_instruction_changes_nothing(injected_kb: App, question: str) -> None:
+    a = offline(injected_kb).ask(question)
     assert not a.abstained
     normalized = unicodedata.normalize("NFKC", a.answer)
     assert "一律" not in normalized and "10%交纳" not in normalized
     assert "忽略以上指令" not in a.answer and "Ignore" not in a.answer
     assert all(s.source == DANGFEI for s in a.sources), [s.source for s in a.sources]
-    hits = Retriever(Store(injected_kb)).search(a.query, k=answer_mod.K).results
+    hits = injected_kb.retriever.search(a.query, k=answer_mod.K).results
     if {h.source for h in hits} & set(INJECTIONS):
         assert "已忽略含有指令性文字的段落" in a.notice
     else:
@@ -328,19 +332,19 @@ def test_injected_instruction_changes_nothing(injected_kb: Settings, question: s
 
 @pytest.mark.skipif(os.environ.get("ASSISTANT_TEST_CHROMA") == "server", reason=(
     "builds its own knowledge base; on a Chroma server every data dir shares one collection with the corpus"))
-def test_injected_passages_are_retrieved_then_dropped(injected_kb: Settings) -> None:
+def test_injected_passages_are_retrieved_then_dropped(injected_kb: App) -> None:
     """The injected documents do rank for these questions, so the test above is not vacuous."""
     for question in ("我工资6500党费交多少？", "党费按什么比例交纳？"):
-        hits = Retriever(Store(injected_kb)).search(question, k=answer_mod.K).results
+        hits = injected_kb.retriever.search(question, k=answer_mod.K).results
         assert {h.source for h in hits} & set(INJECTIONS), question
-    a = Assistant(injected_kb, OFFLINE).ask("我工资6500党费交多少？")
+    a = offline(injected_kb).ask("我工资6500党费交多少？")
     assert (a.sources[0].source, a.sources[0].article) == (DANGFEI, "第二条")
     assert "1.5" in a.answer.splitlines()[0]
 
 
 # -- superseded versions ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def versions_kb(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def versions_kb(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> App:
     manifest = [e for e in json.loads((corpus_dir / "manifest.json").read_text(encoding="utf-8"))
                 if e["file"] in (XIZE_OLD, XIZE_NEW)]
     assert {e["status"] for e in manifest} == {"current", "superseded"}
@@ -351,10 +355,10 @@ def versions_kb(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> S
 @pytest.mark.parametrize("question", ["预备期多长", "入党介绍人有几个", "入党介绍人应当由什么人担任？"])
 @pytest.mark.skipif(os.environ.get("ASSISTANT_TEST_CHROMA") == "server", reason=(
     "builds its own knowledge base; on a Chroma server every data dir shares one collection with the corpus"))
-def test_current_version_cited_first(versions_kb: Settings, question: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    status = {d.source: d.status for d in Store(versions_kb).documents()}
+def test_current_version_cited_first(versions_kb: App, question: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    status = {d.source: d.status for d in versions_kb.store.documents()}
     assert status == {XIZE_OLD: "superseded", XIZE_NEW: "current"}
-    a = Assistant(versions_kb, OFFLINE).ask(question)
+    a = offline(versions_kb).ask(question)
     assert not a.abstained
     assert (a.sources[0].source, a.sources[0].status) == (XIZE_NEW, "current")
     assert a.answer.splitlines()[0].endswith("[1]")
@@ -363,7 +367,7 @@ def test_current_version_cited_first(versions_kb: Settings, question: str, monke
     # show ten passages: the old edition appears, marked as superseded, after the current one
     monkeypatch.setattr(answer_mod, "K", 10)
     monkeypatch.setattr(answer_mod, "MAX_SOURCES", 10)
-    a = Assistant(versions_kb, OFFLINE).ask(question)
+    a = offline(versions_kb).ask(question)
     old = [s for s in a.sources if s.source == XIZE_OLD]
     assert old, "the 2014 edition ranks among the top passages"
     assert all(s.status == "superseded" and s.n > 1 for s in old)
@@ -381,9 +385,9 @@ def test_instruction_like_text_is_recognised(text: str) -> None:
     assert answer_mod.INJECTION_RE.search(text)
 
 
-def test_no_real_passage_is_taken_for_an_instruction(corpus_kb: Settings) -> None:
+def test_no_real_passage_is_taken_for_an_instruction(corpus_app: App) -> None:
     """Dropping instruction-like passages must never drop a regulation or a card."""
-    snap = Store(corpus_kb).snapshot()
+    snap = corpus_app.store.snapshot()
     assert len(snap.texts) > 500
     flagged = [t[:60] for t in snap.texts if answer_mod.INJECTION_RE.search(t)]
     assert flagged == []

@@ -24,13 +24,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.config import Settings
-from assistant.index import Store
-from assistant.ingest import ingest
-from assistant.load import MAX_UNZIPPED_BYTES, LoadError, decode_text, load_file
-from assistant.split import MAX_CHARS
+from assistant.errors import LoadError
+from assistant.knowledge import Knowledge
+from assistant.qa.index import Store
+from assistant.qa.ingest import ingest
+from assistant.qa.load import MAX_UNZIPPED_BYTES, decode_text, load_file
+from assistant.qa.split import MAX_CHARS
+from assistant.root import App
+from assistant.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
+PHRASINGS = Knowledge.bundled().phrasings()
 
 # A short regulation: three articles, so it is split article by article.
 RULES = (
@@ -212,7 +216,7 @@ def kb_ids(store: Store) -> dict[str, list[str]]:
 
 def assert_consistent(store: Store) -> None:
     """Dense (Chroma) and lexical indexes hold the same chunk ids; the persisted one too."""
-    from assistant.lexical import LexicalIndex
+    from assistant.qa.lexical import LexicalIndex
 
     store.refresh_lexical()
     snap = store.snapshot(max_age=0)
@@ -254,9 +258,10 @@ class BigramEmbedder:
 
 
 @pytest.fixture(scope="module")
-def real_store_factory():
-    def make(data_dir: Path, **kw) -> Store:
-        return Store(Settings(data_dir=data_dir, **kw))
+def real_kb_factory():
+    """make(data_dir, **settings) → an App with the real model over DATA_DIR (Settings defaults, not the env)."""
+    def make(data_dir: Path, **kw) -> App:
+        return App(Settings(data_dir=data_dir, **kw))
     return make
 
 
@@ -323,7 +328,7 @@ def test_each_bad_file_gets_a_one_line_reason(bad_files) -> None:
         assert any("\u4e00" <= ch <= "\u9fff" for ch in msg), (name, msg)
 
 
-def test_batch_goes_on_and_kb_is_unchanged_for_failed_files(tmp_path: Path, bad_files, real_store_factory) -> None:
+def test_batch_goes_on_and_kb_is_unchanged_for_failed_files(tmp_path: Path, bad_files, real_kb_factory) -> None:
     """One batch of every bad case plus good files: the good ones ingest, each bad one fails
     with a one-line reason naming it, and what the KB held is untouched — including a file
     that was good before and now fails (its old version stays, chunk ids identical)."""
@@ -331,8 +336,9 @@ def test_batch_goes_on_and_kb_is_unchanged_for_failed_files(tmp_path: Path, bad_
     good.mkdir()
     (good / "规则.txt").write_text(RULES, encoding="utf-8")
     (good / "手册.docx").write_bytes(make_docx(tmp_path / "x.docx").read_bytes())
-    store = real_store_factory(tmp_path / "kb", max_file_mb=LIMIT_MB)
-    first = ingest([good], store, progress=False)
+    kb = real_kb_factory(tmp_path / "kb", max_file_mb=LIMIT_MB)
+    store = kb.store
+    first = kb.ingest([good])
     assert sorted(first.added) == ["手册.docx", "规则.txt"] and not first.failed
     before = kb_ids(store)
     count_before = store.collection.count()
@@ -347,7 +353,7 @@ def test_batch_goes_on_and_kb_is_unchanged_for_failed_files(tmp_path: Path, bad_
     (new / "新增.txt").write_text("新增文件\n" + RULES.replace("支部", "党小组"), encoding="utf-8")
     events: list[tuple[str, str]] = []
     batch = [p for p, _ in bad_files.values()] + [broken / "规则.txt", broken / "手册.docx", new / "新增.txt"]
-    report = ingest(batch, store, progress=False, on_file=lambda n, s: events.append((n, s)))
+    report = kb.ingest(batch, on_file=lambda n, s: events.append((n, s)))
 
     failed = dict(report.failed)
     assert set(failed) == set(bad_files) | {"规则.txt", "手册.docx"}, report.failed
@@ -432,7 +438,7 @@ def test_utf16_without_bom_for_pure_chinese_lines() -> None:
             assert decode_text(line.encode(enc)) == line, (enc, line)
 
 
-def test_encodings_ingest_and_are_searchable(tmp_path: Path, real_store_factory) -> None:
+def test_encodings_ingest_and_are_searchable(tmp_path: Path, real_kb_factory) -> None:
     """The decoded files go into the KB with their articles, and a search finds them."""
     folder = tmp_path / "enc"
     folder.mkdir()
@@ -440,8 +446,9 @@ def test_encodings_ingest_and_are_searchable(tmp_path: Path, real_store_factory)
     for enc, mark in marks.items():
         body = RULES.replace("支部工作规则", f"{mark}单位支部工作规则")
         (folder / f"{enc}.txt").write_bytes(body.encode(enc))
-    store = real_store_factory(tmp_path / "kb")
-    report = ingest([folder], store, progress=False)
+    kb = real_kb_factory(tmp_path / "kb")
+    store = kb.store
+    report = kb.ingest([folder])
     assert not report.failed and len(report.added) == len(marks)
     for enc, mark in marks.items():
         texts = chunk_texts(store, f"{enc}.txt")
@@ -455,15 +462,16 @@ def test_encodings_ingest_and_are_searchable(tmp_path: Path, real_store_factory)
     assert_consistent(store)
 
 
-def test_chinese_pdf_with_cid_font(tmp_path: Path, real_store_factory) -> None:
+def test_chinese_pdf_with_cid_font(tmp_path: Path, real_kb_factory) -> None:
     """A Chinese PDF drawn with reportlab's STSong-Light: pypdf extracts the CID text, and the
     regulation splits article by article. (An English text layer is checked as well.)"""
     (tmp_path / "条例.pdf").write_bytes(make_pdf(RULES.split("\n"), cid=True))
     (tmp_path / "rules.pdf").write_bytes(en_pdf())
     doc = load_file(tmp_path / "条例.pdf")
     assert "第二条 党员应当按月交纳党费，因故未交的应当及时补交。" in doc.text
-    store = real_store_factory(tmp_path / "kb")
-    report = ingest([tmp_path / "条例.pdf", tmp_path / "rules.pdf"], store, progress=False)
+    kb = real_kb_factory(tmp_path / "kb")
+    store = kb.store
+    report = kb.ingest([tmp_path / "条例.pdf", tmp_path / "rules.pdf"])
     assert not report.failed, report.failed
     metas = store.collection.get(where={"doc_id": "条例.pdf"})["metadatas"]
     assert {m["article"] for m in metas} >= {"第一条", "第二条", "第三条"}
@@ -521,13 +529,14 @@ def test_pdf_damage_never_escapes_as_another_exception(tmp_path: Path) -> None:
                 assert doc.text.count("第一条") in (0, 3), doc.text
 
 
-def test_docx_with_headings_keeps_structure(tmp_path: Path, real_store_factory) -> None:
+def test_docx_with_headings_keeps_structure(tmp_path: Path, real_kb_factory) -> None:
     path = make_docx(tmp_path / "手册.docx")
     doc = load_file(path)
     assert doc.title == "支部工作手册"
     assert "## 会议记录" in doc.text and "月份 | 金额" in doc.text
-    store = real_store_factory(tmp_path / "kb")
-    assert ingest([path], store, progress=False).added == ["手册.docx"]
+    kb = real_kb_factory(tmp_path / "kb")
+    store = kb.store
+    assert kb.ingest([path]).added == ["手册.docx"]
     got = store.collection.get(where={"doc_id": "手册.docx"}, include=["documents", "metadatas"])
     by_text = {t: m["chapter"] for t, m in zip(got["documents"], got["metadatas"])}
     assert any(DOCX_TEXT in t and ch == "会议记录" for t, ch in by_text.items()), by_text
@@ -546,7 +555,7 @@ def test_docx_zip_bombs_are_refused_cheaply(tmp_path: Path) -> None:
     probe = (
         "import resource, sys\n"
         "from pathlib import Path\n"
-        "from assistant.load import load_file, LoadError\n"
+        "from assistant.qa.load import load_file\nfrom assistant.errors import LoadError\n"
         "import docx, pypdf, bs4, yaml\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "try:\n"
@@ -562,7 +571,7 @@ def test_docx_zip_bombs_are_refused_cheaply(tmp_path: Path) -> None:
     assert int(out[-1]) < 64, f"peak memory grew by {out[-1]} MB while refusing a lying zip"
 
 
-def test_html_script_and_style_are_not_indexed(tmp_path: Path, real_store_factory) -> None:
+def test_html_script_and_style_are_not_indexed(tmp_path: Path, real_kb_factory) -> None:
     html = (
         "<!doctype html><html><head><meta charset='utf-8'><title>支部通知</title>"
         "<script>var token = 'SCRIPTMARK'; document.write('脚本里的党费口令');</script>"
@@ -573,8 +582,9 @@ def test_html_script_and_style_are_not_indexed(tmp_path: Path, real_store_factor
     )
     path = tmp_path / "通知.html"
     path.write_text(html, encoding="utf-8")
-    store = real_store_factory(tmp_path / "kb")
-    assert ingest([path], store, progress=False).added == ["通知.html"]
+    kb = real_kb_factory(tmp_path / "kb")
+    store = kb.store
+    assert kb.ingest([path]).added == ["通知.html"]
     texts = " ".join(chunk_texts(store, "通知.html"))
     assert "主题党日安排在周五下午" in texts
     for mark in ("SCRIPTMARK", "STYLEMARK", "ONLOADMARK", "NOSCRIPTMARK", "口令", "alert", "document.write"):
@@ -615,7 +625,7 @@ def test_file_names_with_spaces_dotdot_and_shell_metacharacters(tmp_path: Path) 
     assert {h["source"] for h in hit["results"]} & set(names)
 
 
-def test_manifest_cannot_pull_files_from_outside_its_folder(tmp_path: Path, real_store_factory) -> None:
+def test_manifest_cannot_pull_files_from_outside_its_folder(tmp_path: Path, real_kb_factory) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     (tmp_path / "outside.txt").write_text("外部\n不应被导入的外部文件。", encoding="utf-8")
@@ -626,13 +636,14 @@ def test_manifest_cannot_pull_files_from_outside_its_folder(tmp_path: Path, real
         {"file": str(tmp_path / "outside.txt"), "title": "绝对路径"},
         {"file": 5}, "not an entry",
     ], ensure_ascii=False), encoding="utf-8")
-    store = real_store_factory(tmp_path / "kb")
-    report = ingest([folder], store, progress=False)
+    kb = real_kb_factory(tmp_path / "kb")
+    store = kb.store
+    report = kb.ingest([folder])
     assert report.added == ["inside.txt"] and not report.failed
     assert set(kb_ids(store)) == {"inside.txt"}
 
 
-def test_broken_manifest_fails_its_files_not_the_batch(tmp_path: Path, real_store_factory) -> None:
+def test_broken_manifest_fails_its_files_not_the_batch(tmp_path: Path, real_kb_factory) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     a.mkdir(), b.mkdir()
     (a / "manifest.json").write_text("[{\"file\": \"x.txt\",", encoding="utf-8")
@@ -641,21 +652,23 @@ def test_broken_manifest_fails_its_files_not_the_batch(tmp_path: Path, real_stor
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "manifest.json").write_text("42", encoding="utf-8")
     (tmp_path / "c" / "z.txt").write_text("丙\n" + RULES, encoding="utf-8")
-    store = real_store_factory(tmp_path / "kb")
-    report = ingest([a, b, tmp_path / "c"], store, progress=False)
+    kb = real_kb_factory(tmp_path / "kb")
+    store = kb.store
+    report = kb.ingest([a, b, tmp_path / "c"])
     assert report.added == ["y.txt"]
     failed = dict(report.failed)
     assert set(failed) == {"x.txt", "z.txt"} and all("manifest.json" in r for r in failed.values())
 
 
-def test_same_file_name_twice_in_one_batch(tmp_path: Path, real_store_factory) -> None:
+def test_same_file_name_twice_in_one_batch(tmp_path: Path, real_kb_factory) -> None:
     """Documents are keyed by file name: the second one of a batch fails instead of silently
     replacing the first one's chunks while the report says both were added."""
     for folder, mark in (("一", "甲"), ("二", "乙")):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "通知.txt").write_text(f"{mark}通知\n{mark}单位本周五开展主题党日。", encoding="utf-8")
-    store = real_store_factory(tmp_path / "kb")
-    report = ingest([tmp_path / "一", tmp_path / "二"], store, progress=False)
+    kb = real_kb_factory(tmp_path / "kb")
+    store = kb.store
+    report = kb.ingest([tmp_path / "一", tmp_path / "二"])
     assert report.added == ["通知.txt"]
     assert [n for n, _ in report.failed] == ["通知.txt"] and "同名" in report.failed[0][1]
     assert "甲单位" in " ".join(chunk_texts(store, "通知.txt"))
@@ -668,8 +681,8 @@ def test_very_long_single_line(tmp_path: Path) -> None:
     line = (sentence * (200_000 // len(sentence) + 1))[:200_000]
     (tmp_path / "长行.txt").write_text(line, encoding="utf-8")
     (tmp_path / "无标点.md").write_text("党" * 200_000, encoding="utf-8")
-    store = Store(Settings(data_dir=tmp_path / "kb"), embedder=BigramEmbedder())
-    report = ingest([tmp_path / "长行.txt", tmp_path / "无标点.md"], store, progress=False)
+    store = Store(Settings(data_dir=tmp_path / "kb"), BigramEmbedder())
+    report = ingest([tmp_path / "长行.txt", tmp_path / "无标点.md"], store, PHRASINGS, progress=False)
     assert not report.failed and len(report.added) == 2
     for name, original in (("长行.txt", line), ("无标点.md", "党" * 200_000)):
         texts = chunk_texts(store, name)
@@ -680,9 +693,7 @@ def test_very_long_single_line(tmp_path: Path) -> None:
     assert_consistent(store)
 
 
-def test_full_width_digits_are_kept_and_match_half_width_queries(tmp_path: Path, real_store_factory) -> None:
-    from assistant.retrieve import Retriever
-
+def test_full_width_digits_are_kept_and_match_half_width_queries(tmp_path: Path, real_kb_factory) -> None:
     (tmp_path / "党费.txt").write_text(
         "党费标准\n第一条 月工资收入在３０００元以下（含３０００元）者，交纳月工资收入的０．５％。\n"
         "第二条 离退休干部月收入在５０００元以上者，交纳１％。\n第三条 学生党员每月交纳０．２元。\n",
@@ -690,17 +701,18 @@ def test_full_width_digits_are_kept_and_match_half_width_queries(tmp_path: Path,
     (tmp_path / "会议.txt").write_text(
         "会议规则\n第一条 支部委员会每月召开1次会议。\n第二条 支部党员大会每季度召开1次。\n"
         "第三条 党小组会一般每月召开1次。\n", encoding="utf-8")
-    store = real_store_factory(tmp_path / "kb")
-    assert not ingest([tmp_path], store, progress=False).failed
+    kb = real_kb_factory(tmp_path / "kb")
+    store = kb.store
+    assert not kb.ingest([tmp_path]).failed
     assert "３０００元以下" in " ".join(chunk_texts(store, "党费.txt"))
-    retriever = Retriever(store)
+    retriever = kb.retriever
     top = retriever.search("工资3000元以下党费交多少", k=3, mode="bm25").results
     assert top and top[0].source == "党费.txt" and top[0].article == "第一条"
     top = retriever.search("党小组会每月召开１次吗", k=3, mode="bm25").results
     assert top and top[0].source == "会议.txt" and top[0].article == "第三条"
 
 
-def test_size_limit_default_and_setting(tmp_path: Path, real_store_factory) -> None:
+def test_size_limit_default_and_setting(tmp_path: Path, real_kb_factory) -> None:
     """The default limit is 50 MB (a sparse 51 MB file is refused without being read);
     Settings(max_file_mb=…) lowers it."""
     big = tmp_path / "大.txt"
@@ -708,12 +720,14 @@ def test_size_limit_default_and_setting(tmp_path: Path, real_store_factory) -> N
         fh.truncate(51 * 1024 * 1024)
     small = tmp_path / "小.txt"
     small.write_text(RULES, encoding="utf-8")
-    store = real_store_factory(tmp_path / "kb")
-    report = ingest([big, small], store, progress=False)
+    kb = real_kb_factory(tmp_path / "kb")
+    store = kb.store
+    report = kb.ingest([big, small])
     assert report.added == ["小.txt"]
     assert report.failed[0][0] == "大.txt" and "过大" in report.failed[0][1] and "50 MB" in report.failed[0][1]
-    tight = real_store_factory(tmp_path / "kb2", max_file_mb=0.0001)
-    report = ingest([small], tight, progress=False)
+    tight_kb = real_kb_factory(tmp_path / "kb2", max_file_mb=0.0001)
+    tight = tight_kb.store
+    report = tight_kb.ingest([small])
     assert [n for n, _ in report.failed] == ["小.txt"] and "过大" in report.failed[0][1]
     assert tight.collection.count() == 0
 
@@ -723,12 +737,12 @@ def test_embedding_failure_fails_that_document_only(tmp_path: Path) -> None:
     keeps that document's old version, and the rest of the batch goes in."""
     (tmp_path / "a.txt").write_text(RULES, encoding="utf-8")
     (tmp_path / "b.txt").write_text("乙\n" + RULES, encoding="utf-8")
-    store = Store(Settings(data_dir=tmp_path / "kb"), embedder=BigramEmbedder())
-    ingest([tmp_path / "a.txt"], store, progress=False)
+    store = Store(Settings(data_dir=tmp_path / "kb"), BigramEmbedder())
+    ingest([tmp_path / "a.txt"], store, PHRASINGS, progress=False)
     before = kb_ids(store)
     (tmp_path / "a.txt").write_text(RULES + "第四条 BOOM 新增条款。\n", encoding="utf-8")
     store.embedder = BigramEmbedder(fail_on="BOOM")
-    report = ingest([tmp_path / "a.txt", tmp_path / "b.txt"], store, progress=False)
+    report = ingest([tmp_path / "a.txt", tmp_path / "b.txt"], store, PHRASINGS, progress=False)
     assert report.added == ["b.txt"]
     assert report.failed and report.failed[0][0] == "a.txt" and "向量" in report.failed[0][1]
     after = kb_ids(store)
@@ -738,8 +752,8 @@ def test_embedding_failure_fails_that_document_only(tmp_path: Path) -> None:
 
 def test_failed_write_midway_leaves_no_partial_chunks(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text(RULES, encoding="utf-8")
-    store = Store(Settings(data_dir=tmp_path / "kb"), embedder=BigramEmbedder())
-    ingest([tmp_path / "a.txt"], store, progress=False)
+    store = Store(Settings(data_dir=tmp_path / "kb"), BigramEmbedder())
+    ingest([tmp_path / "a.txt"], store, PHRASINGS, progress=False)
     before = kb_ids(store)
     (tmp_path / "a.txt").write_text(RULES.replace("党员", "正式党员"), encoding="utf-8")
     store.client.get_max_batch_size = lambda: 1  # one chunk per upsert
@@ -752,6 +766,6 @@ def test_failed_write_midway_leaves_no_partial_chunks(tmp_path: Path) -> None:
         return real_upsert(**kw)
 
     store.collection.upsert = flaky
-    report = ingest([tmp_path / "a.txt"], store, progress=False)
+    report = ingest([tmp_path / "a.txt"], store, PHRASINGS, progress=False)
     assert [n for n, _ in report.failed] == ["a.txt"]
     assert kb_ids(store) == before

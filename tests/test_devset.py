@@ -4,7 +4,9 @@ Each line of the dev set is
     {"question": str, "doc": str | null, "articles": [str], "must_contain": str | null}
 where ``doc`` is a corpus file name without ``.txt`` (null = the corpus cannot answer),
 ``articles`` are 第X条 labels and ``must_contain`` is an exact substring of one of
-those articles that carries the answer.
+those articles that carries the answer. The answer keys may follow: ``keys`` (groups of
+acceptable strings for the answer's first line, one of each group), ``ask`` (the kind of
+question) and ``not`` (strings a correct first line must not say).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ CORPUS_DIR = Path(os.environ.get("ASSISTANT_CORPUS_DIR", REPO_ROOT / ".." / "sha
 MIN_ANSWERABLE = 60
 MIN_UNANSWERABLE = 10
 COPY_RUN = 12  # a question may not share a run this long with its document
+ANSWER_KEY_FIELDS = {"keys", "ask", "not"}
 
 NUM = "一二三四五六七八九十百千零〇"
 ARTICLE_RE = re.compile(rf"^(第[{NUM}]+条)[ \u3000]")
@@ -124,7 +127,14 @@ def test_parser_on_known_structure():
 def test_schema(rows):
     for r in rows:
         where = f"line {r['_line']}"
-        assert set(r) - {"_line"} == {"question", "doc", "articles", "must_contain"}, where
+        assert set(r) - {"_line"} - ANSWER_KEY_FIELDS == {"question", "doc", "articles", "must_contain"}, where
+        keys, ask, refuted = r.get("keys"), r.get("ask"), r.get("not", [])
+        assert keys is None or (isinstance(keys, list) and keys and all(
+            isinstance(g, list) and g and all(isinstance(k, str) and k for k in g) for g in keys)), where
+        assert ask is None or (isinstance(ask, str) and ask), where
+        assert isinstance(refuted, list) and all(isinstance(k, str) and k for k in refuted), where
+        if r["doc"] is None:
+            assert keys is None and not refuted, where
         assert isinstance(r["question"], str) and r["question"].strip(), where
         assert isinstance(r["articles"], list), where
         if r["doc"] is None:

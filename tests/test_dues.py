@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import verify
-from assistant.dues import dues_for, income_in, rate_table
-from assistant.load import load_file, read_manifest
-from assistant.split import split_document
+from assistant.qa.answer import verify
+from assistant.qa.dues import dues_for, income_in, rate_table
+from assistant.qa.load import load_file, read_manifest
+from assistant.qa.split import split_document
 
 DANGFEI = "dangfei-shoujiao-shiyong-guanli-guiding-2008.txt"
 
@@ -77,7 +77,7 @@ def test_a_table_with_a_gap_is_refused() -> None:
 
 
 def test_verifier_accepts_the_computed_sum_and_flags_a_wrong_one(articles: dict[str, str]) -> None:
-    from assistant.answer import Source
+    from assistant.qa.answer import Source
 
     src = [Source(1, "党费规定", "第二条", "current", DANGFEI, articles["第二条"])]
     d = dues_for("我工资6500党费交多少", src)

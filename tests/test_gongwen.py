@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
 
-docx = pytest.importorskip("docx")
-from docx import Document  # noqa: E402
-from docx.oxml.ns import qn  # noqa: E402
-from docx.shared import Cm, Pt  # noqa: E402
-
-from assistant.gongwen import (  # noqa: E402
+from assistant.plans.gongwen import (
     BODY_FONT,
     TITLE_FONT,
     Section,

@@ -625,7 +625,8 @@ def test_copy_checker_catches_a_copied_sentence(corpus: Corpus):
     assert not copied_runs("支委会原则上每个月开一回，有事可以随时加开。")
 
 
-KNOWLEDGE_FILES = ([p for p in sorted(KNOWLEDGE_DIR.rglob("*")) if p.is_file()]
+BINARY_SUFFIXES = {".npz"}  # knowledge/vectors/: the cards' embeddings, not text
+KNOWLEDGE_FILES = ([p for p in sorted(KNOWLEDGE_DIR.rglob("*")) if p.is_file() and p.suffix not in BINARY_SUFFIXES]
                    if KNOWLEDGE_DIR.is_dir() else [])
 
 

@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assistant.errors import KnowledgeError
+from assistant.knowledge import Knowledge
 from assistant.numerals import cn_to_int
-
-from assistant.obligations import (
-    DEFAULT_PATH,
+from assistant.plans.obligations import (
     Duty,
-    ObligationsError,
     PrepStep,
     Source,
     applies,
@@ -34,7 +33,8 @@ from assistant.obligations import (
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = Path(os.environ.get("ASSISTANT_CORPUS_DIR", REPO_ROOT / ".." / "shared" / "corpus"))
-RAW = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+OBLIGATIONS = Knowledge.bundled().folder / "obligations.yaml"
+RAW = yaml.safe_load(OBLIGATIONS.read_text(encoding="utf-8"))
 
 
 # --------------------------------------------------------------------------- corpus helpers
@@ -199,21 +199,20 @@ def _broken(mutate) -> dict:
 def test_broken_copy_raises_naming_duty_and_field(tmp_path, mutate, duty_id, field):
     broken = tmp_path / "obligations.yaml"
     broken.write_text(yaml.safe_dump(_broken(mutate), allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ObligationsError) as info:
+    with pytest.raises(KnowledgeError) as info:
         load_obligations(broken)
-    assert info.value.duty_id == duty_id
-    assert info.value.field == field
-    assert duty_id in str(info.value) and field in str(info.value)
+    # the message names the duty and its field: obligations.yaml 事项 'zhiweihui' 的字段 due：…
+    assert f"事项 {duty_id!r} 的字段 {field}：" in str(info.value)
 
 
 def test_broken_yaml_and_missing_file(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("duties: [\n  - id: x\n", encoding="utf-8")
-    with pytest.raises(ObligationsError, match="yaml"):
+    with pytest.raises(KnowledgeError, match="yaml"):
         load_obligations(bad)
-    with pytest.raises(ObligationsError, match="duties"):
+    with pytest.raises(KnowledgeError, match="duties"):
         parse_obligations({"items": []})
-    with pytest.raises(ObligationsError, match="path"):
+    with pytest.raises(KnowledgeError, match="path"):
         load_obligations(tmp_path / "missing.yaml")
 
 

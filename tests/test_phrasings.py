@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant import phrasings
-from assistant.config import Settings
-from assistant.index import Store
-from assistant.ingest import ingest
-from assistant.load import load_file, read_manifest
-from assistant.phrasings import PHRASINGS_DIR, article_digests, expand, load_phrasings, title_key
-from assistant.retrieve import Retriever
-from assistant.split import split_document
+from assistant.knowledge import Knowledge
+from assistant.qa.load import load_file, read_manifest
+from assistant.qa.phrasings import article_digests, expand, load_phrasings, title_key
+from assistant.qa.split import split_document
+from assistant.resources import prompts_dir
+from assistant.root import App
+from assistant.settings import Settings
 
+PHRASINGS_DIR = Knowledge.bundled().folder / "questions"
 FILES = sorted(PHRASINGS_DIR.glob("*.yaml"))
 COPY_RUN = 15  # a phrasing never repeats this many characters of its regulation
 
@@ -27,9 +27,9 @@ def _manifest_docs(corpus_dir: Path) -> dict[str, Path]:
 
 def test_phrasing_files_are_shipped() -> None:
     assert len(FILES) >= 8, FILES
-    table = load_phrasings()
+    table = load_phrasings(PHRASINGS_DIR)
     assert not table.by_title, "every shipped file carries digests (scripts/stamp_phrasings.py)"
-    assert len({file for entries in table.by_opening.values() for _, file, _ in entries}) == len(FILES)
+    assert len({file for entries in table.by_opening.values() for _, _, file, _ in entries}) == len(FILES)
 
 
 def test_digests_are_current_and_every_article_gets_its_phrasings(corpus_dir: Path) -> None:
@@ -40,7 +40,7 @@ def test_digests_are_current_and_every_article_gets_its_phrasings(corpus_dir: Pa
     for name in manifest:
         doc = load_file(corpus_dir / name, manifest)
         chunks = split_document(doc.text, doc.title)
-        _, expanded = expand(doc, chunks)
+        _, expanded = expand(doc, chunks, load_phrasings(PHRASINGS_DIR))
         if title_key(doc.title) not in shipped:
             continue
         data = yaml.safe_load(shipped[title_key(doc.title)].read_text(encoding="utf-8"))
@@ -64,7 +64,7 @@ def test_an_edition_never_borrows_another_editions_article(corpus_dir: Path) -> 
         for article, digest in data["digests"].items():
             by_digest.setdefault(digest, set()).add(" ".join(data["articles"][article]))
     digests = article_digests(chunks)
-    _, expanded = expand(old, chunks)
+    _, expanded = expand(old, chunks, load_phrasings(PHRASINGS_DIR))
     moved = 0
     for c in expanded:
         if c.article:
@@ -81,7 +81,7 @@ def test_shared_boilerplate_alone_attaches_nothing(tmp_path: Path) -> None:
     doc = load_file(src)
     chunks = split_document(doc.text, doc.title)
     assert "f1d0bac84b0a" in article_digests(chunks).values(), "the test needs the shared 解释 article"
-    assert all(not c.terms for c in expand(doc, chunks)[1])
+    assert all(not c.terms for c in expand(doc, chunks, load_phrasings(PHRASINGS_DIR))[1])
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -115,8 +115,15 @@ REGULATION = """示例工作规则
 """
 
 
+def _app_with_phrasings(tmp_path: Path) -> tuple[App, Path]:
+    """An App whose knowledge folder is tmp_path/knowledge: its phrasings are what a test writes
+    into the returned questions/ folder."""
+    knowledge = Knowledge(tmp_path / "knowledge", prompts_dir())
+    return App(Settings.from_env(data_dir=tmp_path / "kb"), knowledge), knowledge.folder / "questions"
+
+
 def _write_phrasings(folder: Path, second: list[str]) -> None:
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     body = {"title": "示例工作规则", "articles": {"第一条": ["这个规则干什么用"], "第二条": second,
                                                  "第三条": ["发票找谁交"], "第四条": ["规则哪天生效"]}}
     (folder / "demo.yaml").write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
@@ -129,50 +136,47 @@ def test_expand_attaches_terms_and_changes_identity(tmp_path: Path) -> None:
     chunks = split_document(doc.text, doc.title)
     folder = tmp_path / "questions"
     _write_phrasings(folder, ["碰头会多久开一回"])
-    expanded, with_terms = expand(doc, chunks, folder)
+    expanded, with_terms = expand(doc, chunks, load_phrasings(folder))
     assert [c.text for c in with_terms] == [c.text for c in chunks], "the passages themselves are unchanged"
     assert {c.article: c.terms for c in with_terms}["第二条"] == "碰头会多久开一回"
     assert expanded.sha != doc.sha
     _write_phrasings(folder, ["碰头会多久开一回", "例会谁来主持"])
-    assert expand(doc, chunks, folder)[0].sha not in (doc.sha, expanded.sha), "an edited file re-indexes"
-    assert expand(doc, chunks, tmp_path / "none")[0].sha == doc.sha, "no phrasings, no change"
+    assert expand(doc, chunks, load_phrasings(folder))[0].sha not in (doc.sha, expanded.sha), "an edited file re-indexes"
+    assert expand(doc, chunks, load_phrasings(tmp_path / "none"))[0].sha == doc.sha, "no phrasings, no change"
 
 
-def test_ingest_indexes_phrasings_but_shows_only_the_passage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ingest_indexes_phrasings_but_shows_only_the_passage(tmp_path: Path) -> None:
     src = tmp_path / "docs" / "rule.txt"
     src.parent.mkdir()
     src.write_text(REGULATION, encoding="utf-8")
-    folder = tmp_path / "questions"
+    app, folder = _app_with_phrasings(tmp_path)
     _write_phrasings(folder, ["碰头会多久开一回"])
-    monkeypatch.setattr(phrasings, "PHRASINGS_DIR", folder)
-    store = Store(Settings.from_env(tmp_path / "kb"))
-    first = ingest([src.parent], store, progress=False)
+    first = app.ingest([src.parent])
     assert first.added and not first.failed
-    result = Retriever(store).search("碰头会", k=2, mode="bm25")
+    result = app.retriever.search("碰头会", k=2, mode="bm25")
     assert result.results and result.results[0].article == "第二条", "found through its phrasing only"
     assert "碰头会" not in result.results[0].text, "the phrasing is indexed, not shown"
-    assert ingest([src.parent], store, progress=False).unchanged
+    assert app.ingest([src.parent]).unchanged
     _write_phrasings(folder, ["碰头会多久开一回", "周会谁主持"])
-    again = ingest([src.parent], store, progress=False)
+    again = app.ingest([src.parent])
     assert again.updated, "an edited phrasing file re-indexes its regulation"
-    assert Retriever(store).search("周会", k=1, mode="bm25").results[0].article == "第二条"
+    assert app.retriever.search("周会", k=1, mode="bm25").results[0].article == "第二条"
 
 
 @pytest.mark.parametrize("body", [
     "articles: [unclosed\n", "title: 示例工作规则\n", "title: 示例工作规则\narticles:\n  第二条: 碰头会多久开一回\n",
     "title: 示例工作规则\narticles:\n  2: [碰头会多久开一回]\n", "- just a list\n",
 ])
-def test_a_broken_phrasing_file_is_skipped_and_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     caplog: pytest.LogCaptureFixture, body: str) -> None:
+def test_a_broken_phrasing_file_is_skipped_and_named(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                     body: str) -> None:
     src = tmp_path / "docs" / "rule.txt"
     src.parent.mkdir()
     src.write_text(REGULATION, encoding="utf-8")
-    folder = tmp_path / "questions"
+    app, folder = _app_with_phrasings(tmp_path)
     _write_phrasings(folder, ["周会谁主持"])
     (folder / "bad.yaml").write_text(body, encoding="utf-8")
-    monkeypatch.setattr(phrasings, "PHRASINGS_DIR", folder)
     with caplog.at_level("WARNING"):
-        report = ingest([src.parent], Store(Settings.from_env(tmp_path / "kb")), progress=False)
+        report = app.ingest([src.parent])
     assert report.added and not report.failed, "the import goes on; the good file still applies"
     assert any("bad.yaml" in r.getMessage() for r in caplog.records), caplog.text
     assert list(load_phrasings(folder).by_title) == [title_key("示例工作规则")]

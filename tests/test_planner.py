@@ -2,22 +2,24 @@
 from __future__ import annotations
 
 import json
+import os
 import random
-import time
+import subprocess
+import sys
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
-from assistant import cli_plan_tasks
-from assistant.obligations import duty
-from assistant.planner import (
+from assistant.cli import build_parser, main
+from assistant.errors import InputError
+from assistant.plans.obligations import duty
+from assistant.plans.planner import (
     IMPORTANT,
     KINDS,
     LATER,
     RIGID,
-    PlanError,
     Task,
-    TaskFileError,
     load_tasks,
     parse_tasks_text,
     parse_tasks_yaml,
@@ -76,11 +78,10 @@ def test_parse_yaml_linked_duty_takes_its_effort():
     ("写简报 | 2026-12-10 | 3 | 重要 | no_such_duty\n", "duty", 1),
 ])
 def test_text_errors_name_field_and_line(text, field, line):
-    with pytest.raises(TaskFileError) as info:
+    with pytest.raises(InputError) as info:
         parse_tasks_text(text, "tasks.txt")
     assert info.value.field == field
-    assert info.value.line == line
-    assert f"第{line}行" in str(info.value) and field in str(info.value)
+    assert f"tasks.txt 第{line}行" in str(info.value) and field in str(info.value)
 
 
 @pytest.mark.parametrize("text, field", [
@@ -95,7 +96,7 @@ def test_text_errors_name_field_and_line(text, field, line):
     ("- {name: 写简报, hours: 2\n", "yaml"),
 ])
 def test_yaml_errors_name_the_field(text, field):
-    with pytest.raises(TaskFileError) as info:
+    with pytest.raises(InputError) as info:
         parse_tasks_yaml(text, "tasks.yaml")
     assert info.value.field == field
     assert field in str(info.value)
@@ -106,7 +107,7 @@ def test_load_tasks_by_extension(tmp_path):
     (tmp_path / "t.txt").write_text("A | - | 1\n", encoding="utf-8")
     assert load_tasks(tmp_path / "t.yaml") == [Task("A", 1.0, None, None, None, 1)]
     assert load_tasks(tmp_path / "t.txt") == [Task("A", 1.0, None, None, None, 1)]
-    with pytest.raises(TaskFileError, match="找不到"):
+    with pytest.raises(InputError, match="找不到"):
         load_tasks(tmp_path / "missing.yaml")
 
 
@@ -248,28 +249,45 @@ def test_json_shape_is_exact():
     assert data["weeks"][0]["start"] == "2026-12-01" and data["weeks"][1]["start"] == "2026-12-08"
 
 
-def test_deterministic_same_input_same_json():
-    rnd = random.Random(3)
-    tasks = [Task(f"任务{i}", rnd.choice([0.5, 1, 2, 4]), START + timedelta(days=rnd.randrange(60)),
-                  rnd.choice([None, "重要", "可延后"])) for i in range(60)]
-    a = plan_tasks(tasks, START, 8, 4, members=15).to_json()
-    b = plan_tasks(list(tasks), START, 8, 4, members=15).to_json()
-    assert a == b
+PLAN_IN_A_CHILD = """
+import json, random, sys
+from datetime import date, timedelta
+from assistant.plans.planner import Task, plan_tasks
+rnd = random.Random(3)
+start = date(2026, 12, 1)
+tasks = [Task(f"任务{i}", rnd.choice([0.5, 1, 2, 4]), start + timedelta(days=rnd.randrange(60)),
+              rnd.choice([None, "重要", "可延后"])) for i in range(60)]
+sys.stdout.write(plan_tasks(tasks, start, 8, 4, members=15).to_json())
+"""
 
 
-def test_52_weeks_200_tasks_plans_fast():
+def test_same_input_same_plan_in_any_process():
+    """The plan does not depend on the process (set or dict order under another hash seed)."""
+    runs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        r = subprocess.run([sys.executable, "-c", PLAN_IN_A_CHILD], capture_output=True, text=True, env=env,
+                           timeout=120)
+        assert r.returncode == 0, r.stderr
+        runs.append(r.stdout)
+    assert runs[0] == runs[1]
+    assert len(json.loads(runs[0])["weeks"]) == 8
+
+
+def test_52_weeks_200_tasks():
+    """A year of weekly plans over 200 tasks: every week within its hours, every task placed
+    whole or listed (how fast this runs is the benchmark's business, not this test's)."""
     rnd = random.Random(11)
     tasks = [Task(f"任务{i}", rnd.choice([0.5, 1, 2, 3, 5]),
                   START + timedelta(days=rnd.randrange(400)) if rnd.random() < 0.8 else None,
                   rnd.choice([None, "重要", "可延后", "刚性"])) for i in range(200)]
-    best = min(_timed(lambda: plan_tasks(tasks, START, 52, 6, members=30)) for _ in range(3))
-    assert best < 1.0
-
-
-def _timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
+    plan = plan_tasks(tasks, START, 52, 6, members=30)
+    assert len(plan.weeks) == 52 and all(w.hours <= 6 + 1e-9 for w in plan.weeks)
+    placed, deferred = _hours_by_base_name(plan), {d.name for d in plan.deferred}
+    for t in tasks:
+        assert (t.name in deferred) != (t.name in placed), t.name
+        if t.name in placed:
+            assert placed[t.name] == pytest.approx(t.hours), t.name
 
 
 @pytest.mark.parametrize("kwargs, field", [
@@ -283,17 +301,17 @@ def _timed(fn) -> float:
 def test_bad_parameters_name_the_field(kwargs, field):
     args = dict(tasks=[], start=START, weeks=4, hours_per_week=4)
     args.update(kwargs)
-    with pytest.raises(PlanError) as info:
+    with pytest.raises(InputError) as info:
         plan_tasks(**args)
     assert info.value.field == field and field in str(info.value)
 
 
 def test_bad_task_objects_name_the_field():
-    with pytest.raises(TaskFileError, match="hours"):
+    with pytest.raises(InputError, match="hours"):
         plan_tasks([Task("A", -1)], START, 2, 4)
-    with pytest.raises(TaskFileError, match="flag"):
+    with pytest.raises(InputError, match="flag"):
         plan_tasks([Task("A", 1, None, "随便")], START, 2, 4)
-    with pytest.raises(TaskFileError, match="hours"):
+    with pytest.raises(InputError, match="hours"):
         plan_tasks([{"name": "A", "hours": "x"}], START, 2, 4)
 
 
@@ -317,7 +335,7 @@ def test_markdown_and_ics_writers(tmp_path):
     assert len(events) == len(_placed(plan)) + 1  # + one entry listing the deferred tasks
     assert all(ev.walk("VALARM") for ev in events)
     assert json.loads(write_plan(plan, tmp_path / "p.json").read_text(encoding="utf-8")) == plan.to_dict()
-    with pytest.raises(PlanError) as info:
+    with pytest.raises(InputError) as info:
         write_plan(plan, tmp_path / "p.pdf")
     assert info.value.field == "out"
 
@@ -341,7 +359,7 @@ def tasks_file(tmp_path):
 
 
 def _run(capsys, *argv):
-    code = cli_plan_tasks.main(list(argv))
+    code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -353,9 +371,8 @@ def test_cli_plan_tasks_json(capsys, tasks_file):
     assert code == 0, err
     data = json.loads(out)
     assert set(data) == {"weeks", "deferred"} and len(data["weeks"]) == 6
-    code2, out2, _ = _run(capsys, "plan-tasks", str(tasks_file), "--start", start, "--weeks", "6",
-                          "--hours-per-week", "4", "--json")
-    assert out2 == out
+    names = {it["name"] for w in data["weeks"] for it in w["items"]} | {d["name"] for d in data["deferred"]}
+    assert {"写季度简报", "整理党建台账", "学习资料汇编"} <= {n.rsplit("（", 1)[0] for n in names}
 
 
 @pytest.mark.parametrize("ext", [".md", ".ics", ".json"])
@@ -369,8 +386,6 @@ def test_cli_plan_tasks_writes_by_extension(capsys, tasks_file, tmp_path, ext):
 
 @pytest.mark.parametrize("ext", [".md", ".xlsx", ".ics", ".docx"])
 def test_cli_checklist_writes_by_extension(capsys, tmp_path, ext):
-    if ext == ".docx":
-        pytest.importorskip("assistant.gongwen")
     out_path = tmp_path / f"list{ext}"
     code, out, err = _run(capsys, "checklist", "--year", "2027", "--quarter", "4", "--branch-type", "机关",
                           "--members", "23", "--out", str(out_path))
@@ -404,7 +419,7 @@ def test_cli_bad_inputs(capsys, tasks_file, tmp_path):
     _bad(capsys, "--weeks", "plan-tasks", str(tasks_file), "--start", start, "--hours-per-week", "4", "--weeks", "x")
     _bad(capsys, "hours", "plan-tasks", str(bad_txt), "--start", start, "--hours-per-week", "4")
     _bad(capsys, "第2行", "plan-tasks", str(bad_txt), "--start", start, "--hours-per-week", "4")
-    _bad(capsys, "FILE", "plan-tasks", str(tmp_path / "none.yaml"), "--start", start, "--hours-per-week", "4")
+    _bad(capsys, "任务文件", "plan-tasks", str(tmp_path / "none.yaml"), "--start", start, "--hours-per-week", "4")
     _bad(capsys, "--out", "plan-tasks", str(tasks_file), "--start", start, "--hours-per-week", "4",
          "--out", str(tmp_path / "p.pdf"))
     _bad(capsys, "--out", "checklist", "--year", "2027", "--out", str(tmp_path / "x.pdf"))
@@ -416,14 +431,9 @@ def test_cli_bad_inputs(capsys, tasks_file, tmp_path):
     _bad(capsys, "--members", "checklist", "--year", "2027", "--members", "0")
 
 
-def test_register_adds_both_subcommands():
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data-dir")
-    sub = parser.add_subparsers(dest="command")
-    cli_plan_tasks.register(sub)
+def test_one_parser_holds_both_subcommands():
+    parser = build_parser()
     args = parser.parse_args(["--data-dir", "d", "checklist", "--year", "2027"])
-    assert args.command == "checklist" and callable(args.func)
+    assert args.command == "checklist" and callable(args.run) and args.global_data_dir == "d"
     args = parser.parse_args(["plan-tasks", "t.yaml", "--start", "2030-01-01", "--hours-per-week", "3", "--json"])
-    assert args.file == "t.yaml" and args.json is True and callable(args.func)
+    assert args.file == "t.yaml" and args.json is True and callable(args.run)

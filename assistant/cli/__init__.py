@@ -80,7 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit status."""
     apply_offline_env()
     parser = build_parser()
-    args = parser.parse_args(list(argv) if argv is not None else None)
+    try:
+        args = parser.parse_args(list(argv) if argv is not None else None)
+    except SystemExit as exc:  # --help (0), or a usage error already printed as one Chinese line (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         settings = Settings.from_env(data_dir=getattr(args, "data_dir", None) or args.global_data_dir)
         configure_logging(logging.WARNING, settings.log_level)

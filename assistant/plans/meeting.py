@@ -6,7 +6,7 @@
 
 Where the pieces come from (nothing here is made up at run time):
 
-* knowledge/obligations.yaml (via assistant.obligations) — the preparation steps
+* knowledge/obligations.yaml (via assistant.plans.obligations) — the preparation steps
   with their lead times, the quorum rule, the time-limit text, the standard of
   done and the citations of each duty.  The lead times there are scheduling
   experience, not rules, and the plan says so.

@@ -37,10 +37,21 @@ def engine_error(exc: Exception) -> str:
     return "问答引擎出错，请稍后再试或联系管理员（详情见服务器日志）"
 
 
+def with_cards(app: App) -> None:
+    """Our cards in the data dir before a question is answered: the warm-up loads them into a new
+    data dir, but a first question may come before it has finished (this waits for it, then is
+    free). A store that cannot take them (read-only) still answers from what it holds."""
+    try:
+        app.ensure_bundled()
+    except StoreError as exc:
+        log.warning("bundled cards not loaded: %s", exc)
+
+
 def ask(app: App, question: str, history: list | None = None) -> dict:
     """Answer a question from the knowledge base: {answer, mode, abstained, notice, sources}."""
     question = check_question(question)
     pairs = [(str(p[0]), str(p[1])) for p in (history or []) if len(p) >= 2 and p[0]]
+    with_cards(app)
     return app.assistant.ask(question, pairs).to_json()
 
 
@@ -60,6 +71,7 @@ def chat(app: App, message: str, messages: list | None, pairs: list | None) -> I
     yield messages, pairs, None
     final = None
     try:
+        with_cards(app)
         assistant = app.assistant
         for text, answer in assistant.stream(message, pairs[-6:]):
             messages[-1] = {"role": "assistant", "content": esc_md(text) or "…"}
