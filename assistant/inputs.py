@@ -22,6 +22,9 @@ LABELS = {
     "hours_per_week": "每周可用小时", "hours": "工时", "members": "人数", "branch": "党支部名称",
     "branch_type": "支部类型", "type": "会议类型", "topic": "会议主题", "question": "问题", "out": "输出文件",
     "name": "名称", "flag": "标记", "duty": "规定事项", "tasks": "任务", "file": "文件", "k": "返回条数",
+    "expected": "应到人数", "present": "实到人数", "leave": "请假人数", "voting": "应到会有表决权人数",
+    "yes": "赞成人数", "chair": "主持人", "id": "编号", "step": "环节", "training_days": "集中培训天数",
+    "training_hours": "集中培训学时", "extension_months": "延长预备期（月）", "note": "备注", "period": "期间",
 }
 _DATE_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")

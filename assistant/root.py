@@ -85,6 +85,13 @@ class App:
 
         return VectorCache.load(self.knowledge.folder / "vectors" / f"{self.embedder.key}.npz")
 
+    @_once
+    def db(self):
+        """The application database (records now; users, API keys, conversations later)."""
+        from .appdb import Database
+
+        return Database.from_settings(self.settings)
+
     # -- knowledge base ----------------------------------------------------
     def ingest(self, paths: Iterable[Path | str], progress: bool = False,
                on_file: Callable[[str, str], None] | None = None):

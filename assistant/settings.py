@@ -107,6 +107,9 @@ class Settings:
                                "在非回环地址上不设登录也启动（默认拒绝：任何人都能导入和删除文档）", _bool)
     ask_concurrency: int = setting("ASSISTANT_ASK_CONCURRENCY", 8, "网页问答的并发数", _positive(int))
     queue_size: int = setting("ASSISTANT_QUEUE_SIZE", 256, "网页请求的排队上限", _positive(int))
+    db_url: str | None = setting("ASSISTANT_DB_URL", None,
+                                 "应用数据库（台账、发展党员记录等）的 SQLAlchemy 地址，如 `postgresql://用户:密码@主机/库名`；"
+                                 "不设置时用 `<数据目录>/app.db`（SQLite）", secret=True)
     log_level: str = setting("ASSISTANT_LOG_LEVEL", "", "日志级别（如 DEBUG）；不设置时只显示本程序的提示，依赖库保持 WARNING")
 
     @classmethod

@@ -41,6 +41,11 @@ def cmd_meeting_plan(app: App, args: argparse.Namespace) -> int:
     out = _out(args.out, (".docx", ".md", ".markdown"))
     plan = make_meeting_plan(args.type, args.branch, args.date, topic=args.topic, members=args.members,
                              today=args.today or None, duties=app.knowledge.duties())
+    if args.minutes is not None:
+        from ..plans.minutes import write_minutes
+
+        print(f"已生成会议记录模板：{write_minutes(plan, args.minutes or None, out)}",
+              file=sys.stderr if out is None else sys.stdout)
     if out is None:
         sys.stdout.write(plan.to_markdown())
         return 0
@@ -114,6 +119,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--members", metavar="人数",
                    help="应到会人数：党员大会类填有表决权的党员数，支委会填委员数，党小组会填小组党员数")
     p.add_argument("--out", metavar="文件", help="输出文件 .docx 或 .md（不填则把 Markdown 打印到屏幕）")
+    p.add_argument("--minutes", nargs="?", const="", default=None, metavar="文件",
+                   help="同时生成这次会议的会议记录模板（.docx，含台账需要的各项；不写文件名则放在方案旁边）")
     p.add_argument("--today", metavar="日期", help=argparse.SUPPRESS)  # fixes "today" for tests
     p.set_defaults(run=cmd_meeting_plan, _parser=p)
 

@@ -9,7 +9,7 @@ from ..root import App
 from .handlers import plans, qa
 from .outputs import Outputs
 from .render import badge_html
-from .tabs import Page, checklist, guarded, kb, meeting, planner, qa as qa_tab
+from .tabs import Page, checklist, guarded, kb, meeting, planner, qa as qa_tab, records
 
 CSS = """
 .badge {display:inline-block;padding:2px 10px;border-radius:12px;background:#fde8e8;color:#9b1c1c;
@@ -36,7 +36,7 @@ def build_app(app: App) -> gr.Blocks:
         gr.Markdown("# 党务助手\n面向机关党务工作者的离线知识助手：回答有依据，方案可下载。", elem_classes="app-title")
         page.components["badge"] = gr.HTML(badge_html("离线模式"), elem_id="mode-badge")
         with gr.Tabs():
-            for tab in (qa_tab, meeting, checklist, planner, kb):
+            for tab in (qa_tab, meeting, checklist, planner, records, kb):
                 tab.build(page)
 
         for fn, name, opts in page.apis:  # API-only endpoints live outside the tabs
