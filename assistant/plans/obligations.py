@@ -17,6 +17,7 @@ Public API (other modules depend on it — keep it stable):
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -147,6 +148,17 @@ class Duty:
     combine: tuple[Combine, ...] = ()
     aliases: tuple[str, ...] = ()
     name_without_committee: str | None = None
+    timing_without_committee: str | None = None
+    standard_without_committee: str | None = None
+
+    def for_committee(self, has_committee: bool) -> "Duty":
+        """This duty as a branch with or without a 支委会 words it (its steps: PrepStep.for_committee)."""
+        if has_committee or not (self.name_without_committee or self.timing_without_committee
+                                 or self.standard_without_committee):
+            return self
+        return dataclasses.replace(self, name=self.name_without_committee or self.name,
+                                   timing=self.timing_without_committee or self.timing,
+                                   standard=self.standard_without_committee or self.standard)
 
     def __hash__(self) -> int:  # ``due`` is a dict, so the generated hash would fail
         return hash(self.id)
@@ -310,18 +322,20 @@ def _parse_duty(raw: Any, index: int) -> Duty:
         combine.append(Combine(with_id=_text(c["with"], duty_id, f"{where}.with"), skip_prep=tuple(skip),
                                sources=_sources(c["sources"], duty_id, f"{where}.sources")))
     without = raw.get("without_committee")
-    name_without = None
+    texts: dict[str, str | None] = {"name": None, "timing": None, "standard": None}
     if without is not None:
-        if not isinstance(without, dict) or set(without) != {"name"}:
-            raise _bad(duty_id, "without_committee", "应为映射 {name}")
-        name_without = _text(without["name"], duty_id, "without_committee.name")
+        if not isinstance(without, dict) or not without or not set(without) <= set(texts):
+            raise _bad(duty_id, "without_committee", "应为映射，键为 name、timing、standard 中的一个或几个")
+        for key in without:
+            texts[key] = _text(without[key], duty_id, f"without_committee.{key}")
 
     return Duty(
         id=duty_id, name=name, frequency=frequency, times=times, due=dict(due), event=event,
         per_member=per_member, timing=timing, prep=tuple(steps), owner=owner,
         applies_to=tuple(applies), effort_hours=effort, quorum=quorum, standard=standard,
         sources=sources, requires=tuple(requires), combine=tuple(combine),
-        aliases=_aliases(raw.get("aliases"), duty_id, "aliases"), name_without_committee=name_without,
+        aliases=_aliases(raw.get("aliases"), duty_id, "aliases"), name_without_committee=texts["name"],
+        timing_without_committee=texts["timing"], standard_without_committee=texts["standard"],
     )
 
 

@@ -992,6 +992,8 @@ def plan_tasks(tasks: Iterable[Task | Mapping[str, Any]], start: date, weeks: in
     head = members if members is not None else p.total_members
     cap = float(p.hours_per_week)
     end = start + timedelta(days=7 * weeks - 1)
+    if not generic and not p.has_committee:
+        duties = [d.for_committee(False) for d in duties]
     builder = _Builder(p, generic, start, end, duties, cond_by_id)
 
     # ---- which duties apply, and their occurrences
