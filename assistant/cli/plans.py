@@ -138,7 +138,7 @@ def _pairs(values: list[str] | None, field: str) -> dict[str, str]:
         if not sep:
             role, sep, rest = v.partition("＝")
         if not sep or not role.strip():
-            raise InputError(field, f"应写成“职务=姓名”，如 组织委员=李强，收到“{v}”")
+            raise InputError(field, f"分工应写成“职务=姓名”（每周工时写成“职务=小时”），如 组织委员=李强，收到“{v}”")
         out[role.strip()] = rest.strip()
     return out
 
@@ -179,9 +179,9 @@ def cmd_profile(app: App, args: argparse.Namespace) -> int:
     names = dict(profile.roles)
     hours = dict(profile.role_hours)
     if args.role or args.role_hours or args.clear_role:
-        for role, name in _pairs(args.role, "roles").items():
+        for role, name in _pairs(args.role, "role").items():
             names[role] = name
-        for role, h in _pairs(args.role_hours, "roles").items():
+        for role, h in _pairs(args.role_hours, "role_hours").items():
             hours[role] = h
         for role in args.clear_role or []:
             names.pop(role, None)

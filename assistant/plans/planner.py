@@ -648,7 +648,7 @@ class _Builder:
                 why += f"；合并了你的任务“{occ.merged_main}”"
             if occ.flag_note:
                 why += occ.flag_note
-            period = _period_of(d.frequency, due)
+            period = None if d.frequency == "event" else _period_of(d.frequency, due)
             for p, _, _ in partners:  # a combined meeting stays inside every partner's period
                 lo, hi = _period_of(p.frequency, due)
                 period = (max(period[0], lo), min(period[1], hi))
@@ -1165,6 +1165,9 @@ def _schedule(units: list[_Unit], after: list[_Unit], p: Profile, generic: bool,
                   "later")
         elif u.kind == LATER:
             defer(u, f"可延后：本期剩余工时只有{free:g}小时，放到下一个规划期", "later")
+        elif u.kind == IMPORTANT and u.hours > cap + _EPS:
+            defer(u, f"需{u.hours:g}小时，截止前剩余工时只有{free:g}小时：拆分成每次不超过{cap:g}小时的小步，"
+                     f"与交办人商量推迟截止日期，或请其他同志分担", "shortfall")
         elif u.kind == IMPORTANT:
             defer(u, f"截止前剩余工时只有{free:g}小时：与交办人商量推迟，或请其他同志分担", "shortfall")
         else:
