@@ -19,7 +19,7 @@ from ...root import App
 from ..render import esc, esc_md
 
 PERIODS = ("全年", "第一季度", "第二季度", "第三季度", "第四季度") + tuple(f"{m}月" for m in range(1, 13))
-TASK_HEADERS = ["任务名称", "截止日期", "工时", "类型（可空）", "删除"]
+TASK_HEADERS = ["任务名称", "截止日期", "工时", "类型", "删除"]
 DELETE_MARK = "✕"
 COMMITTEE_CHOICES = ("按人数（正式党员7人以上设）", "设支委会", "不设支委会")
 NAMED_ROLES = ROLES + ("党小组长",)  # the posts the form asks names for
@@ -250,8 +250,8 @@ def _checklist_summary(cl) -> str:
         summary += f"；另有 {len(cl.events)} 项按事件触发的工作（如换届、转正），见 Excel 文件的“遇事即办”表"
     if cl.not_applicable:
         summary += (f"。按支部情况不适用 {len(cl.not_applicable)} 项："
-                    + "；".join(f"{esc_md(n.name)}（{esc_md(n.reason.split('：')[0])}，{esc_md(n.basis)}）"
-                               for n in cl.not_applicable))
+                    + "、".join(esc_md(n.name) for n in cl.not_applicable)
+                    + "（原因和依据见 Excel 文件的“不适用”表，如 " + esc_md(cl.not_applicable[0].text()) + "）")
     elif cl.profile is None:
         summary += "。尚未保存支部情况：在“任务规划”页填写后，清单只列本支部适用的事项并写上姓名"
     return summary

@@ -17,7 +17,7 @@ from . import Page, guarded
 TABLE_CSS = """
 <style>
 #tasks th, #tasks th * {white-space: nowrap !important; word-break: keep-all !important}
-#tasks td:last-child {text-align: center; color: #9b1c1c; cursor: pointer; font-weight: 600}
+#tasks .body-cell.static {text-align: center; color: #9b1c1c; cursor: pointer; font-weight: 600}
 #add-row {max-width: 10em}
 </style>
 """
@@ -62,7 +62,7 @@ def build(page: Page) -> None:
         p_tasks = gr.Dataframe(value=plans.default_tasks(), headers=plans.TASK_HEADERS, datatype="str", type="array",
                                interactive=True, column_count=(len(plans.TASK_HEADERS), "fixed"),  # no column menu
                                static_columns=[len(plans.TASK_HEADERS) - 1],
-                               column_widths=["38%", "22%", "12%", "18%", "10%"], wrap=True,
+                               column_widths=["28%", "24%", "15%", "15%", "18%"], wrap=True,
                                label="我的任务（类型：刚性 / 重要 / 可延后，可空；点 ✕ 删除该行）", elem_id="tasks")
         with gr.Row():
             p_add = gr.Button("添加一行", variant="secondary", elem_id="add-row", min_width=100)
@@ -76,7 +76,7 @@ def build(page: Page) -> None:
         gr.Markdown("#### 交办清单")
         p_handoff = gr.Markdown(elem_id="plan-handoff", sanitize_html=True)
         with gr.Row():
-            p_md = gr.File(label="下载 Markdown（.md）", interactive=False, min_width=160)
+            p_md = gr.File(label="下载 Markdown（.md）", interactive=False, min_width=160, elem_id="plan-md")
             p_ics = gr.File(label="下载日历（.ics）", interactive=False, min_width=160)
             p_xlsx = gr.File(label="下载交办清单（.xlsx）", interactive=False, min_width=160, elem_id="plan-xlsx")
         with gr.Accordion("完整规划（每周明细、放不下的任务、不适用的事项、小结）", open=False):
