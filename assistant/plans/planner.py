@@ -47,7 +47,6 @@ from .obligations import (
     load_conditions,
     load_obligations,
     occurrences,
-    prep_dates,
 )
 from .profile import WORKER_ROLES, NotApplicable, Profile, excluded, step_not_needed
 
@@ -984,7 +983,7 @@ def plan_tasks(tasks: Iterable[Task | Mapping[str, Any]], start: date, weeks: in
     _validate(start, weeks, p.hours_per_week, p.branch_type, members if members is not None else (p.total_members or None))
     duties = load_obligations() if duties is None else duties
     if conditions is None:
-        conditions = load_conditions() if duties is not None else []
+        conditions = load_conditions()
     cond_by_id = {c.id: c for c in conditions}
     by_id = {d.id: d for d in duties}
     parsed = _parse_task_list(tasks, duties, by_id)
