@@ -123,6 +123,8 @@ def test_task_table_rows_profile_form_and_plan(browser, app_url, tmp_path):
         assert pg.evaluate(NAMES) == [before[0], before[2], ""]
         type_into(pg, 2, 0, "筹备年度组织生活会")
         type_into(pg, 2, 2, "6")
+        cell(pg, 2, 3).click()  # leave the edited cell, as a user does before pressing a button
+        pg.wait_for_timeout(300)
         # the branch profile
         pg.wait_for_function("() => document.querySelector('#profile-hours input').value !== ''")  # form filled on load
         pg.locator("#profile-members input").fill("20")
@@ -131,7 +133,12 @@ def test_task_table_rows_profile_form_and_plan(browser, app_url, tmp_path):
         pg.locator("#profile-name-2 textarea, #profile-name-2 input").first.fill("李强")
         pg.locator("#profile-name-3 textarea, #profile-name-3 input").first.fill("张敏")
         pg.locator("#make-tasks").click()
-        pg.locator("#plan-focus").get_by_text("第1周").first.wait_for()
+        try:
+            pg.locator("#plan-focus").get_by_text("第1周").first.wait_for(timeout=30_000)
+        except sync_api.TimeoutError:
+            pg.screenshot(path=str(ARTIFACTS / "planner-no-plan.png"), full_page=True)
+            notices = pg.locator(".toast-body, .toast-wrap").all_inner_texts()
+            raise AssertionError(f"no plan after 30 s; notices: {notices}; table: {pg.evaluate(NAMES)}") from None
         pg.locator("#plan-handoff").get_by_text("交给组织委员（李强）").first.wait_for()
         weeks = pg.evaluate("() => Array.from(document.querySelectorAll('#plan-focus ol')).map(ol => ol.children.length)")
         assert len(weeks) == 4 and all(1 <= n <= 5 for n in weeks), weeks  # one screen a week: at most five lines

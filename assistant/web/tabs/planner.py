@@ -100,6 +100,10 @@ def build(page: Page) -> None:
         return plans.plan_page(page.app, page.outputs.folder(), tasks, start, weeks, *values)
 
     def delete(tasks: Any, evt: gr.SelectData):
+        # only a click on a row's ✕ changes the table; any other click leaves it alone, so an answer
+        # arriving late never overwrites what the user is typing
+        if not isinstance(evt.index, (list, tuple)) or len(evt.index) < 2 or evt.index[1] != len(plans.TASK_HEADERS) - 1:
+            return gr.skip()
         return plans.delete_row(tasks, evt.index)
 
     private = {"api_visibility": "private"}
