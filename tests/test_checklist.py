@@ -158,12 +158,18 @@ def test_markdown(year_2027, tmp_path):
     assert path.read_text(encoding="utf-8") == md
 
 
-def test_xlsx_has_three_sheets(year_2027, tmp_path):
+def test_xlsx_sheets_include_the_event_duties(year_2027, tmp_path):
     from openpyxl import load_workbook
 
     path = write_checklist(year_2027, tmp_path / "c.xlsx")
     wb = load_workbook(path)
-    assert wb.sheetnames == ["工作清单", "按角色", "季度自查"]
+    assert wb.sheetnames == ["工作清单", "按角色", "季度自查", "遇事即办"]
+    events = wb["遇事即办"]
+    assert [c.value for c in events[1]][:3] == ["事项", "触发情形", "责任人"]
+    rows = list(events.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(year_2027.events) >= 6
+    by_name = {r[0]: r for r in rows}
+    assert "1年" in by_name["预备党员转正（支部党员大会）"][3] and by_name["支部委员会换届选举"][7].startswith("《")
     main = wb["工作清单"]
     header = [c.value for c in main[1]]
     assert header[:4] == ["序号", "到期日", "事项", "责任人"] and "合格标准" in header and "依据" in header

@@ -4,7 +4,10 @@
 owner role, standard of done, basis (《…》第X条) and preparation steps with their
 own dates; ``Checklist.by_role()`` is the view per committee member and
 ``Checklist.self_check()`` the quarterly 自查 sheet with a tick column.
-Writers: Markdown, Excel (.xlsx), iCalendar (.ics) and 公文-style Word (.docx).
+With a branch ``profile`` (assistant.plans.profile) the list is the branch's own: duties it rules
+out (no 支委会, no 积极分子 …) are left out and listed once in ``not_applicable`` with the rule,
+work of a post the branch does not have goes to whoever does it, and the role view carries names.
+Writers: Markdown, Excel (.xlsx), iCalendar (.ics), 公文-style Word (.docx) and JSON (``to_json``).
 
 Due dates are the scheduling defaults of obligations.yaml (a sensible day in
 the period); what the rules require is stated in each item's ``timing``.
@@ -12,6 +15,7 @@ the period); what the rules require is stated in each item's ``timing``.
 from __future__ import annotations
 
 import calendar
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,16 +24,17 @@ from ..errors import InputError
 from .calendar_export import CalendarEntry, write_ics as _write_ics
 from .obligations import (
     BRANCH_TYPES,
+    Condition,
     Duty,
     applies,
     basis_text,
+    load_conditions,
     load_obligations,
     occurrences,
-    prep_dates,
 )
+from .profile import NotApplicable, Profile, excluded, sources_text, step_not_needed
 
 __all__ = [
-    "ChecklistError",
     "PrepItem",
     "ChecklistItem",
     "EventDuty",
@@ -76,6 +81,7 @@ class ChecklistItem:
     quantity: int  # members for per-member duties, else 1
     hours: float  # the duty itself × quantity, without preparation
     frequency: str
+    note: str = ""  # e.g. which meeting it may be held together with, and the rule
 
     @property
     def quarter(self) -> int:
@@ -124,6 +130,23 @@ class Checklist:
     items: list[ChecklistItem]
     events: list[EventDuty]
     upcoming: list[tuple[PrepItem, ChecklistItem]] = field(default_factory=list)
+    not_applicable: list[NotApplicable] = field(default_factory=list)
+    profile: Profile | None = None
+
+    def who(self, role: str) -> str:
+        """组织委员（李强） when the profile names the person."""
+        name = self.profile.name_of(role) if self.profile else ""
+        return f"{role}（{name}）" if name else role
+
+    def to_dict(self) -> dict:
+        return {
+            "items": [{"name": i.name, "due": i.due.isoformat(), "owner": i.owner, "basis": i.basis,
+                       "person": (self.profile.name_of(i.owner) if self.profile else "") or None} for i in self.items],
+            "not_applicable": [n.to_dict() for n in self.not_applicable],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
     @property
     def period_label(self) -> str:
@@ -154,7 +177,8 @@ class Checklist:
 
     def by_role(self) -> dict[str, list[RoleTask]]:
         """Every duty and preparation step grouped by the role that does it, in date order."""
-        tasks: dict[str, list[RoleTask]] = {r: [] for r in ROLES}
+        shown = ROLES if self.profile is None or self.profile.has_committee else ("书记",)
+        tasks: dict[str, list[RoleTask]] = {r: [] for r in shown}
         for item in self.items:
             tasks.setdefault(item.owner, []).append(RoleTask(
                 item.owner, item.due, item.name, "事项", item.duty_name, item.due, item.standard))
@@ -164,7 +188,7 @@ class Checklist:
         for p, item in self.upcoming:
             tasks.setdefault(p.owner, []).append(RoleTask(
                 p.owner, p.date, p.name, "准备", item.duty_name, item.due, item.standard))
-        order = list(ROLES) + [r for r in EXTRA_ROLES if r in tasks]
+        order = list(shown) + [r for r in EXTRA_ROLES if r in tasks]
         order += sorted(r for r in tasks if r not in order)
         return {r: sorted(tasks[r], key=lambda t: (t.date, t.due, t.duty_name, t.task)) for r in order}
 
@@ -204,57 +228,115 @@ def _validate(year, quarter, month, branch_type, members) -> None:
         raise InputError("members", f"members（党员人数）应为正整数，收到 {members!r}")
 
 
+class _Branch:
+    """What the profile changes about a duty: its name, its steps, who does each piece."""
+
+    def __init__(self, profile: Profile | None, conditions: dict[str, Condition], duties: list[Duty]):
+        self.profile = profile
+        self.conditions = conditions
+        self.committee = profile.has_committee if profile else True
+        self.removed: list[NotApplicable] = []
+        self.notes: dict[str, str] = {}
+        if profile is None or profile.combine_meetings:
+            names = {d.id: d.name for d in duties}
+            for d in duties:
+                for c in d.combine:
+                    rule = sources_text(c.sources)
+                    self.notes[c.with_id] = (self.notes.get(c.with_id, "") +
+                                             f"可与{names[d.id]}合并进行（{rule}）。")
+                    self.notes[d.id] = self.notes.get(d.id, "") + f"可与{names.get(c.with_id, c.with_id)}合并进行（{rule}）。"
+
+    def owner(self, role: str) -> str:
+        if self.profile is None:
+            return role
+        return self.profile.assignee(role)[0]
+
+    def name(self, d: Duty) -> str:
+        return d.name_without_committee if (not self.committee and d.name_without_committee) else d.name
+
+    def steps(self, d: Duty, due: date | None) -> list[tuple]:
+        out = []
+        for s in d.prep:
+            step = s.for_committee(self.committee)
+            if step is None:
+                na = step_not_needed(d, s.name, self.conditions)
+                if all(n.name != na.name for n in self.removed):
+                    self.removed.append(na)
+                continue
+            out.append((step, None if due is None else due - timedelta(days=step.offset_days)))
+        return sorted(out, key=lambda p: (p[1] or date.min, -p[0].offset_days, p[0].name))
+
+    def item(self, d: Duty, due: date, members: int | None) -> ChecklistItem:
+        quantity = (members or 1) if d.per_member else 1
+        name = self.name(d)
+        if d.per_member:
+            who = f"全体{members}名党员" if members else "每名党员"
+            name = f"{name}（{who}，每人至少{d.times}次）"
+        prep = tuple(PrepItem(s.name, when, self.owner(s.owner), s.hours, s.offset_days) for s, when in self.steps(d, due))
+        return ChecklistItem(
+            duty_id=d.id, name=name, duty_name=self.name(d), due=due, owner=self.owner(d.owner), standard=d.standard,
+            basis=basis_text(d), timing=d.timing, quorum=d.quorum, prep=prep, quantity=quantity,
+            hours=round(d.effort_hours * quantity, 2), frequency=d.frequency, note=self.notes.get(d.id, ""),
+        )
+
+
 def _item(d: Duty, due: date, members: int | None) -> ChecklistItem:
-    quantity = (members or 1) if d.per_member else 1
-    if d.per_member:
-        who = f"全体{members}名党员" if members else "每名党员"
-        name = f"{d.name}（{who}，每人至少{d.times}次）"
-    else:
-        name = d.name
-    prep = tuple(PrepItem(s.name, when, s.owner, s.hours, s.offset_days) for s, when in prep_dates(d, due))
-    return ChecklistItem(
-        duty_id=d.id, name=name, duty_name=d.name, due=due, owner=d.owner, standard=d.standard,
-        basis=basis_text(d), timing=d.timing, quorum=d.quorum, prep=prep, quantity=quantity,
-        hours=round(d.effort_hours * quantity, 2), frequency=d.frequency,
-    )
+    return _Branch(None, {}, []).item(d, due, members)
 
 
 def build_checklist(year: int, quarter: int | None = None, month: int | None = None,
-                    branch_type: str = "机关", members: int | None = None,
-                    duties: list[Duty] | None = None) -> Checklist:
+                    branch_type: str | None = None, members: int | None = None,
+                    duties: list[Duty] | None = None, profile: Profile | None = None,
+                    conditions: list[Condition] | None = None) -> Checklist:
     """Every duty due in the year / quarter / month for a branch of this type.
 
-    ``duties`` defaults to knowledge/obligations.yaml (pass a list to use another set).
+    ``profile`` makes it this branch's list (see the module text); ``branch_type`` and ``members``
+    override the profile's. ``duties`` defaults to knowledge/obligations.yaml.
     """
+    if branch_type is None:
+        branch_type = profile.branch_type if profile else "机关"
+    if members is None and profile is not None:
+        members = profile.total_members
     _validate(year, quarter, month, branch_type, members)
     start, end = _period(year, quarter, month)
     duties = load_obligations() if duties is None else duties
+    cond_by_id = {c.id: c for c in (load_conditions() if conditions is None else conditions)}
+    if profile is not None and not profile.has_committee:
+        duties = [d.for_committee(False) for d in duties]
+    branch = _Branch(profile, cond_by_id, duties)
     order = {d.id: i for i, d in enumerate(duties)}
     items: list[ChecklistItem] = []
     events: list[EventDuty] = []
     upcoming: list[tuple[PrepItem, ChecklistItem]] = []
+    removed: list[NotApplicable] = []
     for d in duties:
         if not applies(d, branch_type):
             continue
+        if profile is not None:
+            na = excluded(profile, d, cond_by_id)
+            if na is not None:
+                removed.append(na)
+                continue
         if d.frequency == "event":
             events.append(EventDuty(
-                duty_id=d.id, name=d.name, event=d.event or "", owner=d.owner, timing=d.timing,
+                duty_id=d.id, name=branch.name(d), event=d.event or "", owner=branch.owner(d.owner), timing=d.timing,
                 quorum=d.quorum, standard=d.standard, basis=basis_text(d),
-                prep=tuple((s.name, s.offset_days, s.owner) for s in d.prep),
+                prep=tuple((s.name, s.offset_days, branch.owner(s.owner)) for s, _ in branch.steps(d, None)),
             ))
             continue
         for due in occurrences(d, start, end):
-            items.append(_item(d, due, members))
+            items.append(branch.item(d, due, members))
         # preparation that falls inside the period for a duty due after it
         horizon = max((s.offset_days for s in d.prep), default=0)
         if horizon:
             for due in occurrences(d, end + timedelta(days=1), end + timedelta(days=horizon)):
-                later = _item(d, due, members)
+                later = branch.item(d, due, members)
                 upcoming.extend((p, later) for p in later.prep if start <= p.date <= end)
     items.sort(key=lambda i: (i.due, order[i.duty_id]))
     upcoming.sort(key=lambda pi: (pi[0].date, pi[1].due, order[pi[1].duty_id]))
     return Checklist(year=year, quarter=quarter, month=month, branch_type=branch_type, members=members,
-                     start=start, end=end, items=items, events=events, upcoming=upcoming)
+                     start=start, end=end, items=items, events=events, upcoming=upcoming,
+                     not_applicable=removed + branch.removed, profile=profile)
 
 
 # --------------------------------------------------------------------------- shared outline
@@ -289,8 +371,8 @@ def _outline(cl: Checklist) -> list[Block]:
     blocks: list[Block] = []
     main = [["序号", "到期日", "事项", "责任人", "准备步骤（日期 事项 责任人）", "合格标准", "依据"]]
     for n, item in enumerate(cl.items, 1):
-        std = item.standard + (f" 到会要求：{item.quorum}" if item.quorum else "")
-        main.append([str(n), _d(item.due), item.name, item.owner, _prep_text(item), std, item.basis])
+        std = item.standard + (f" 到会要求：{item.quorum}" if item.quorum else "") + (f" {item.note}" if item.note else "")
+        main.append([str(n), _d(item.due), item.name, cl.who(item.owner), _prep_text(item), std, item.basis])
     blocks.append(("工作清单", 1, [
         "到期日是按常规节奏给出的建议日期，可按上级部署和本支部实际调整；条规对频次和时限的要求见“频次统计”。",
     ], main))
@@ -305,7 +387,7 @@ def _outline(cl: Checklist) -> list[Block]:
         rows = [["日期", "工作", "类型", "所属事项", "事项到期日"]]
         rows += [[_d(t.date), t.task, t.kind, t.duty_name, _d(t.due)] for t in tasks]
         paras = [] if tasks else ["本期没有分配给该角色的事项。"]
-        blocks.append((role, 2, paras, rows if tasks else None))
+        blocks.append((cl.who(role), 2, paras, rows if tasks else None))
 
     blocks.append(("季度自查", 1, [f"完成一项在“完成”栏把 {TICK} 改为 ☑，未完成的在备注中写明原因和补做时间。"], None))
     for q, items in cl.self_check().items():
@@ -317,6 +399,11 @@ def _outline(cl: Checklist) -> list[Block]:
         rows = [["事项", "触发情形", "责任人", "时限", "到会要求", "依据"]]
         rows += [[e.name, e.event, e.owner, e.timing, e.quorum or "—", e.basis] for e in cl.events]
         blocks.append(("遇事即办（由事件触发的工作）", 1, [], rows))
+
+    if cl.not_applicable:
+        rows = [["事项", "不适用的原因", "依据"]]
+        rows += [[n.name, n.reason, n.basis] for n in cl.not_applicable]
+        blocks.append(("按支部情况不适用的事项", 1, [], rows))
 
     blocks.append(("频次统计", 1, _count_summary(cl) or ["本期没有到期事项。"], None))
     return blocks
@@ -351,7 +438,8 @@ def write_markdown(cl: Checklist, path: Path) -> Path:
 
 
 def write_xlsx(cl: Checklist, path: Path) -> Path:
-    """Workbook with sheets 工作清单, 按角色, 季度自查 (header in row 1 of each)."""
+    """Workbook with sheets 工作清单, 按角色, 季度自查, 遇事即办 (the event-triggered duties) and, with a
+    profile that rules some out, 不适用 (header in row 1 of each)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -380,7 +468,8 @@ def write_xlsx(cl: Checklist, path: Path) -> Path:
     ws.title = "工作清单"
     rows = []
     for n, i in enumerate(cl.items, 1):
-        rows.append([n, i.due, i.name, i.owner, _prep_text(i), i.timing, i.quorum or "", i.standard, i.basis, i.hours])
+        std = i.standard + (f" {i.note}" if i.note else "")
+        rows.append([n, i.due, i.name, cl.who(i.owner), _prep_text(i), i.timing, i.quorum or "", std, i.basis, i.hours])
     sheet(ws, ["序号", "到期日", "事项", "责任人", "准备步骤", "时限要求", "到会要求", "合格标准", "依据", "工时"],
           rows, [6, 12, 26, 10, 48, 40, 30, 48, 40, 8])
     for cell in ws["B"][1:]:
@@ -389,7 +478,7 @@ def write_xlsx(cl: Checklist, path: Path) -> Path:
     ws = wb.create_sheet("按角色")
     rows = []
     for role, tasks in cl.by_role().items():
-        rows += [[role, t.date, t.task, t.kind, t.duty_name, t.due, t.standard] for t in tasks]
+        rows += [[cl.who(role), t.date, t.task, t.kind, t.duty_name, t.due, t.standard] for t in tasks]
     sheet(ws, ["角色", "日期", "工作", "类型", "所属事项", "事项到期日", "合格标准"], rows, [10, 12, 36, 8, 26, 12, 48])
     for col in ("B", "F"):
         for cell in ws[col][1:]:
@@ -407,6 +496,18 @@ def write_xlsx(cl: Checklist, path: Path) -> Path:
         dv = DataValidation(type="list", formula1=f'"{TICK},✓,✗"', allow_blank=True)
         ws.add_data_validation(dv)
         dv.add(f"B2:B{len(rows) + 1}")
+
+    ws = wb.create_sheet("遇事即办")
+    rows = [[e.name, e.event, cl.who(e.owner), e.timing,
+             "；".join(f"{name}（会前{days}天，{cl.who(who)}）" for name, days, who in e.prep) or "—",
+             e.quorum or "", e.standard, e.basis] for e in cl.events]
+    sheet(ws, ["事项", "触发情形", "责任人", "时限要求", "准备步骤", "到会要求", "合格标准", "依据"],
+          rows, [26, 20, 12, 48, 48, 36, 48, 40])
+
+    if cl.not_applicable:
+        ws = wb.create_sheet("不适用")
+        sheet(ws, ["事项", "不适用的原因", "依据"], [[n.name, n.reason, n.basis] for n in cl.not_applicable],
+              [30, 70, 50])
 
     wb.properties.title = cl.title
     wb.properties.creator = "党务助手"
@@ -445,7 +546,7 @@ def _docx_outline(cl: Checklist) -> list[Block]:
     """A portrait-A4 friendly outline: narrow tables, and each duty's requirements written out once."""
     blocks: list[Block] = []
     rows = [["序号", "到期日", "事项", "责任人"]]
-    rows += [[str(n), _d(i.due), i.name, i.owner] for n, i in enumerate(cl.items, 1)]
+    rows += [[str(n), _d(i.due), i.name, cl.who(i.owner)] for n, i in enumerate(cl.items, 1)]
     blocks.append(("工作清单", 1, [
         "到期日是按常规节奏给出的建议日期，可按上级部署和本支部实际调整；各项工作的频次、时限、准备步骤、"
         "合格标准和依据见第二部分。",
@@ -465,6 +566,8 @@ def _docx_outline(cl: Checklist) -> list[Block]:
             steps = "；".join(f"{p.name}（到期日前{p.offset_days}天，{p.owner}）" for p in item.prep)
             paras.append(f"准备步骤：{steps}。")
         paras.append(f"合格标准：{item.standard}")
+        if item.note:
+            paras.append(item.note)
         paras.append(f"依据：{item.basis}。")
         blocks.append((item.duty_name, 2, paras, None))
 
@@ -477,7 +580,7 @@ def _docx_outline(cl: Checklist) -> list[Block]:
     for role, tasks in cl.by_role().items():
         rows = [["日期", "工作", "所属事项"]]
         rows += [[_d(t.date), t.task + ("（准备）" if t.kind == "准备" else ""), t.duty_name] for t in tasks]
-        blocks.append((role, 2, [] if tasks else ["本期没有分配给该角色的事项。"], rows if tasks else None))
+        blocks.append((cl.who(role), 2, [] if tasks else ["本期没有分配给该角色的事项。"], rows if tasks else None))
 
     blocks.append(("季度自查", 1, [f"完成一项在“完成”栏把 {TICK} 改为 ☑，未完成的在备注中写明原因和补做时间。"], None))
     for q, items in cl.self_check().items():
@@ -495,6 +598,9 @@ def _docx_outline(cl: Checklist) -> list[Block]:
                 paras.append("准备步骤：" + "；".join(f"{n}（会前{days}天，{who}）" for n, days, who in e.prep) + "。")
             paras += [f"合格标准：{e.standard}", f"依据：{e.basis}。"]
             blocks.append((e.name, 2, paras, None))
+
+    if cl.not_applicable:
+        blocks.append(("按支部情况不适用的事项", 1, [f"{n.name}：{n.reason}（{n.basis}）。" for n in cl.not_applicable], None))
 
     blocks.append(("频次统计", 1, _count_summary(cl) or ["本期没有到期事项。"], None))
     return blocks

@@ -7,15 +7,17 @@ task planner and the meeting plans all read it through this module.
 
 Public API (other modules depend on it — keep it stable):
 
-    Source, PrepStep, Duty          frozen dataclasses
-    ObligationsError                ValueError whose message names the duty id and the field
+    Source, PrepStep, Duty          frozen dataclasses (Duty also: requires, combine, aliases, without_committee)
+    Combine, Condition              a meeting that may be held together with another; a profile condition
     load_obligations(path=None)     -> list[Duty]   (default file cached)
+    load_conditions(path=None)      -> list[Condition]  (the ``conditions:`` block: why a duty may not apply)
     duty(duty_id)                   -> Duty
     occurrences(d, start, end)      -> list[date]   due dates of ``d`` within [start, end]
 """
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -33,6 +35,11 @@ __all__ = [
     "Source",
     "PrepStep",
     "Duty",
+    "Combine",
+    "Condition",
+    "CONDITION_IDS",
+    "load_conditions",
+    "parse_conditions",
     "FREQUENCIES",
     "OWNERS",
     "BRANCH_TYPES",
@@ -61,6 +68,11 @@ _FIELDS = (
     "id", "name", "frequency", "times", "due", "event", "per_member", "timing", "prep",
     "owner", "applies_to", "effort_hours", "quorum", "standard", "sources",
 )
+_OPTIONAL_FIELDS = ("requires", "combine", "aliases", "without_committee")
+_STEP_FIELDS = ("name", "offset_days", "owner", "hours")
+_STEP_OPTIONAL = ("without_committee", "essential", "aliases")
+# the facts of a branch profile a duty may require (assistant.plans.profile evaluates them)
+CONDITION_IDS = ("committee", "activists", "candidates", "probationary", "party_groups")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -76,6 +88,43 @@ class PrepStep:
     offset_days: int
     owner: str
     hours: float
+    # without a 支委会: the step's wording there (None: the step is not needed); absent key → unchanged
+    without_committee: str | None = None
+    drop_without_committee: bool = False
+    essential: bool = True  # False: our advice, not a rule; shortened first when time is short
+    aliases: tuple[str, ...] = ()
+
+    def for_committee(self, has_committee: bool) -> "PrepStep | None":
+        """This step as a branch with or without a 支委会 does it (None: not needed without one)."""
+        if has_committee:
+            return self
+        if self.drop_without_committee:
+            return None
+        if self.without_committee:
+            return PrepStep(self.without_committee, self.offset_days, self.owner, self.hours, None, False,
+                            self.essential, self.aliases)
+        return self
+
+
+@dataclass(frozen=True)
+class Combine:
+    """``with_id`` may be held in the same meeting as the duty that lists it (the rule is in ``sources``);
+    the partner's steps named in ``skip_prep`` are then covered by the host's own steps."""
+
+    with_id: str
+    skip_prep: tuple[str, ...]
+    sources: tuple["Source", ...]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A fact about the branch a duty may require (``requires``), with the rule that says so."""
+
+    id: str
+    absent: str  # the fact when it does not hold, e.g. 未设支部委员会
+    unknown: str  # "present" or "absent": what an unfilled profile counts as
+    reason: str
+    sources: tuple["Source", ...]
 
 
 @dataclass(frozen=True)
@@ -95,6 +144,21 @@ class Duty:
     quorum: str | None
     standard: str
     sources: tuple[Source, ...]
+    requires: tuple[str, ...] = ()
+    combine: tuple[Combine, ...] = ()
+    aliases: tuple[str, ...] = ()
+    name_without_committee: str | None = None
+    timing_without_committee: str | None = None
+    standard_without_committee: str | None = None
+
+    def for_committee(self, has_committee: bool) -> "Duty":
+        """This duty as a branch with or without a 支委会 words it (its steps: PrepStep.for_committee)."""
+        if has_committee or not (self.name_without_committee or self.timing_without_committee
+                                 or self.standard_without_committee):
+            return self
+        return dataclasses.replace(self, name=self.name_without_committee or self.name,
+                                   timing=self.timing_without_committee or self.timing,
+                                   standard=self.standard_without_committee or self.standard)
 
     def __hash__(self) -> int:  # ``due`` is a dict, so the generated hash would fail
         return hash(self.id)
@@ -153,7 +217,7 @@ def _parse_duty(raw: Any, index: int) -> Duty:
                                "应为小写 ASCII 蛇形标识（如 zhiweihui）")
     for field in _FIELDS:
         _need(raw, duty_id, field)
-    unknown = sorted(set(raw) - set(_FIELDS))
+    unknown = sorted(set(raw) - set(_FIELDS) - set(_OPTIONAL_FIELDS))
     if unknown:
         raise _bad(duty_id, unknown[0], "未知字段")
 
@@ -202,17 +266,27 @@ def _parse_duty(raw: Any, index: int) -> Duty:
         where = f"prep[{i}]"
         if not isinstance(step, dict):
             raise _bad(duty_id, where, "应为映射 {name, offset_days, owner, hours}")
-        for key in ("name", "offset_days", "owner", "hours"):
+        for key in _STEP_FIELDS:
             if key not in step:
                 raise _bad(duty_id, f"{where}.{key}", "缺少此字段")
-        extra = sorted(set(step) - {"name", "offset_days", "owner", "hours"})
+        extra = sorted(set(step) - set(_STEP_FIELDS) - set(_STEP_OPTIONAL))
         if extra:
             raise _bad(duty_id, f"{where}.{extra[0]}", "未知字段")
+        without = step.get("without_committee")
+        if without is not None:
+            without = _text(without, duty_id, f"{where}.without_committee")
+        essential = step.get("essential", True)
+        if not isinstance(essential, bool):
+            raise _bad(duty_id, f"{where}.essential", f"应为 true 或 false，得到 {essential!r}")
         steps.append(PrepStep(
             name=_text(step["name"], duty_id, f"{where}.name"),
             offset_days=_int(step["offset_days"], duty_id, f"{where}.offset_days", 0, 366),
             owner=_owner(step["owner"], duty_id, f"{where}.owner"),
             hours=_hours(step["hours"], duty_id, f"{where}.hours"),
+            without_committee=without,
+            drop_without_committee="without_committee" in step and without is None,
+            essential=essential,
+            aliases=_aliases(step.get("aliases"), duty_id, f"{where}.aliases"),
         ))
 
     owner = _owner(raw["owner"], duty_id, "owner")
@@ -226,12 +300,51 @@ def _parse_duty(raw: Any, index: int) -> Duty:
     quorum = _text(raw["quorum"], duty_id, "quorum", optional=True)
     standard = _text(raw["standard"], duty_id, "standard")
 
-    src_raw = raw["sources"]
+    sources = _sources(raw["sources"], duty_id, "sources")
+
+    requires = raw.get("requires") or []
+    if not isinstance(requires, list):
+        raise _bad(duty_id, "requires", "应为条件 id 的列表")
+    for cond in requires:
+        if cond not in CONDITION_IDS:
+            raise _bad(duty_id, "requires", f"应为 {' / '.join(CONDITION_IDS)} 之一，得到 {cond!r}")
+    combine_raw = raw.get("combine") or []
+    if not isinstance(combine_raw, list):
+        raise _bad(duty_id, "combine", "应为列表")
+    combine = []
+    for i, c in enumerate(combine_raw):
+        where = f"combine[{i}]"
+        if not isinstance(c, dict) or set(c) != {"with", "skip_prep", "sources"}:
+            raise _bad(duty_id, where, "应为映射 {with, skip_prep, sources}")
+        skip = c["skip_prep"] or []
+        if not isinstance(skip, list) or not all(isinstance(s, str) and s.strip() for s in skip):
+            raise _bad(duty_id, f"{where}.skip_prep", "应为准备步骤名称的列表")
+        combine.append(Combine(with_id=_text(c["with"], duty_id, f"{where}.with"), skip_prep=tuple(skip),
+                               sources=_sources(c["sources"], duty_id, f"{where}.sources")))
+    without = raw.get("without_committee")
+    texts: dict[str, str | None] = {"name": None, "timing": None, "standard": None}
+    if without is not None:
+        if not isinstance(without, dict) or not without or not set(without) <= set(texts):
+            raise _bad(duty_id, "without_committee", "应为映射，键为 name、timing、standard 中的一个或几个")
+        for key in without:
+            texts[key] = _text(without[key], duty_id, f"without_committee.{key}")
+
+    return Duty(
+        id=duty_id, name=name, frequency=frequency, times=times, due=dict(due), event=event,
+        per_member=per_member, timing=timing, prep=tuple(steps), owner=owner,
+        applies_to=tuple(applies), effort_hours=effort, quorum=quorum, standard=standard,
+        sources=sources, requires=tuple(requires), combine=tuple(combine),
+        aliases=_aliases(raw.get("aliases"), duty_id, "aliases"), name_without_committee=texts["name"],
+        timing_without_committee=texts["timing"], standard_without_committee=texts["standard"],
+    )
+
+
+def _sources(src_raw: Any, duty_id: str, field: str) -> tuple[Source, ...]:
     if not isinstance(src_raw, list) or not src_raw:
-        raise _bad(duty_id, "sources", "至少需要一条依据")
+        raise _bad(duty_id, field, "至少需要一条依据")
     sources = []
     for i, src in enumerate(src_raw):
-        where = f"sources[{i}]"
+        where = f"{field}[{i}]"
         if not isinstance(src, dict) or set(src) != {"doc", "article"}:
             raise _bad(duty_id, where, "应为映射 {doc, article}")
         doc = _text(src["doc"], duty_id, f"{where}.doc")
@@ -239,13 +352,19 @@ def _parse_duty(raw: Any, index: int) -> Duty:
         if not LABEL_FULL_RE.match(article):
             raise _bad(duty_id, f"{where}.article", f"应写作 第X条（中文数字），得到 {article!r}")
         sources.append(Source(doc=doc, article=article))
+    return tuple(sources)
 
-    return Duty(
-        id=duty_id, name=name, frequency=frequency, times=times, due=dict(due), event=event,
-        per_member=per_member, timing=timing, prep=tuple(steps), owner=owner,
-        applies_to=tuple(applies), effort_hours=effort, quorum=quorum, standard=standard,
-        sources=tuple(sources),
-    )
+
+def _aliases(value: Any, duty_id: str, field: str) -> tuple[str, ...]:
+    """Words naming the duty (or step) in a worker's to-do; "甲+乙" means both words occur."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(a, str) and a.strip() for a in value):
+        raise _bad(duty_id, field, "应为文字列表")
+    for a in value:
+        if any(not part.strip() for part in a.split("+")):
+            raise _bad(duty_id, field, f"“甲+乙”的每一部分都不能为空，得到 {a!r}")
+    return tuple(a.strip() for a in value)
 
 
 def parse_obligations(data: Any) -> list[Duty]:
@@ -261,7 +380,48 @@ def parse_obligations(data: Any) -> list[Duty]:
         if d.id in seen:
             raise _bad(d.id, "id", "标识重复")
         seen.add(d.id)
+    by_id = {d.id: d for d in duties}
+    for d in duties:
+        for i, c in enumerate(d.combine):
+            partner = by_id.get(c.with_id)
+            if partner is None or partner.id == d.id:
+                raise _bad(d.id, f"combine[{i}].with", f"不是文件中另一个事项的标识：{c.with_id!r}")
+            if partner.frequency == "event" or d.frequency == "event":
+                raise _bad(d.id, f"combine[{i}].with", "由事件触发的事项没有固定日期，不能合并排期")
+            steps = {s.name for s in partner.prep}
+            for name in c.skip_prep:
+                if name not in steps:
+                    raise _bad(d.id, f"combine[{i}].skip_prep", f"{c.with_id} 没有准备步骤“{name}”")
+    conditions = {c.id for c in parse_conditions(data)} if "conditions" in data else set()
+    for d in duties:
+        missing = [c for c in d.requires if c not in conditions]
+        if missing:
+            raise _bad(d.id, "requires", f"条件 {missing[0]!r} 没有写在文件的 conditions 中")
     return duties
+
+
+def parse_conditions(data: Any) -> list[Condition]:
+    """The ``conditions:`` block: each profile condition with its reason and rule."""
+    raw = data.get("conditions") if isinstance(data, dict) else None
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise _bad("-", "conditions", "应为列表")
+    out: list[Condition] = []
+    for i, c in enumerate(raw):
+        cid = c.get("id") if isinstance(c, dict) else None
+        name = f"conditions.{cid}" if isinstance(cid, str) else f"conditions[{i}]"
+        if not isinstance(c, dict) or set(c) != {"id", "absent", "unknown", "reason", "sources"}:
+            raise _bad(name, "conditions", "应为映射 {id, absent, unknown, reason, sources}")
+        if cid not in CONDITION_IDS:
+            raise _bad(name, "id", f"应为 {' / '.join(CONDITION_IDS)} 之一")
+        if c["unknown"] not in ("present", "absent"):
+            raise _bad(name, "unknown", f"应为 present 或 absent，得到 {c['unknown']!r}")
+        if any(o.id == cid for o in out):
+            raise _bad(name, "id", "标识重复")
+        out.append(Condition(id=cid, absent=_text(c["absent"], name, "absent"), unknown=c["unknown"],
+                             reason=_text(c["reason"], name, "reason"), sources=_sources(c["sources"], name, "sources")))
+    return out
 
 
 def load_obligations(path: Path | None = None) -> list[Duty]:
@@ -280,11 +440,30 @@ def load_obligations(path: Path | None = None) -> list[Duty]:
 
 @functools.lru_cache(maxsize=8)
 def _parsed(path: Path, mtime_ns: int, size: int) -> tuple[Duty, ...]:
+    return tuple(parse_obligations(_yaml(path, mtime_ns, size)))
+
+
+@functools.lru_cache(maxsize=8)
+def _yaml(path: Path, mtime_ns: int, size: int) -> Any:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise _bad("-", "yaml", f"不是合法的 YAML：{exc}") from None
-    return tuple(parse_obligations(data))
+
+
+def load_conditions(path: Path | None = None) -> list[Condition]:
+    """The profile conditions of the duties file (default: the bundled one), with their reasons and rules."""
+    p = Path(path).resolve() if path is not None else knowledge_dir() / "obligations.yaml"
+    try:
+        stat = p.stat()
+    except FileNotFoundError:
+        raise _bad("-", "path", f"找不到文件 {p}") from None
+    return list(_conditions(p, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=8)
+def _conditions(path: Path, mtime_ns: int, size: int) -> tuple[Condition, ...]:
+    return tuple(parse_conditions(_yaml(path, mtime_ns, size)))
 
 
 def duty(duty_id: str) -> Duty:
