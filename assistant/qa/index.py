@@ -283,7 +283,7 @@ class Store:
                 "doc_id": doc.doc_id, "sha": doc.sha, "seq": i, "n_chunks": n, "title": doc.title,
                 "short": doc.short, "article": c.article, "chapter": c.chapter, "status": doc.status,
                 "effective": doc.effective, "source": doc.source, "superseded_by": doc.superseded_by,
-                "kind": doc.kind, "path": doc.path, "extra": extra, "terms": c.terms,
+                "kind": doc.kind, "path": doc.path, "extra": extra, "terms": c.terms, "anchors": c.anchors,
             }
             for i, c in enumerate(chunks)
         ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -82,6 +82,9 @@ def read_document(path: Path, manifest: dict, phrasings: Phrasings, chunk_chars:
     chunks = split_document(doc.text, doc.title, chunk_chars)
     if not chunks:
         raise LoadError("没有可检索的正文")
+    if doc.kind in ("card", "practice") and doc.extra.get("tags"):  # a card's tags: search terms of every passage
+        tags = " ".join(str(t) for t in doc.extra["tags"])
+        chunks = [replace(c, terms=tags) for c in chunks]
     return expand(doc, chunks, phrasings)
 
 

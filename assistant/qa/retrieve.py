@@ -22,6 +22,10 @@ MISSING_WEIGHT = 0.02
 MISSING_TOP = 3
 MIN_RELEVANCE = 0.876
 MAX_UNSEEN = 0.8
+# …unless the best passage holds one of the question's rare terms (four characters or more,
+# in at most TERM_MAX_SHARE of the passages) and the dense similarity is not far off.
+TERM_MAX_SHARE = 0.01
+MIN_RELEVANCE_WITH_TERM = 0.84
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Hit:
     chunk_id: str = ""
     kind: str = ""
     extra: str = ""
+    anchors: str = ""
 
     def public(self) -> dict:
         """The fields of the documented JSON output."""
@@ -125,7 +130,7 @@ class Retriever:
         return Hit(
             title=m["title"], article=m.get("article", ""), chapter=m.get("chapter", ""), status=snap.status[i],
             source=m["source"], score=round(float(score), 6), text=snap.texts[i], doc_id=m["doc_id"],
-            chunk_id=snap.ids[i], kind=m.get("kind", ""), extra=m.get("extra", ""),
+            chunk_id=snap.ids[i], kind=m.get("kind", ""), extra=m.get("extra", ""), anchors=m.get("anchors", ""),
         )
 
     def _signals(self, snap: Snapshot, query: str, dense: np.ndarray | None, best: list[int]) -> dict:
@@ -133,14 +138,18 @@ class Retriever:
         question's vocabulary that the knowledge base never uses, and the share that its best
         passages do not use."""
         unseen, missing = snap.lexical.absent(query, best, self.known_terms)
+        top_text = snap.texts[best[0]] if best else ""
         return {
             "dense_top": round(float(dense.max()), 4) if dense is not None and len(dense) else None,
             "unseen": round(unseen, 3),
             "missing": round(missing, 3),
+            "term": next((t for t in snap.lexical.rare_terms(query, TERM_MAX_SHARE) if t in top_text), ""),
         }
 
     @staticmethod
     def _abstain(signals: dict) -> bool:
         if signals["dense_top"] is None:
             return signals["unseen"] >= MAX_UNSEEN
+        if signals["term"] and signals["dense_top"] >= MIN_RELEVANCE_WITH_TERM:
+            return False  # the best passage uses the question's own rare term (先紧后松, 眉毛胡子一把抓)
         return signals["dense_top"] - MISSING_WEIGHT * signals["missing"] < MIN_RELEVANCE
