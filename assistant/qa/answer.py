@@ -71,13 +71,17 @@ class Answer:
     sources: list[Source] = field(default_factory=list)
     query: str = ""
     direct: bool = True  # the first line states what was asked (False: no rule found states it directly)
+    action: dict | None = None  # a request fulfilled: {"kind", "params", "missing", "files"}
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "answer": self.answer, "mode": self.mode, "abstained": self.abstained,
             "direct": self.direct and not self.abstained, "notice": self.notice,
             "sources": [{k: asdict(s)[k] for k in ("title", "article", "status", "source", "text")} for s in self.sources],
         }
+        if self.action is not None:
+            out["action"] = self.action
+        return out
 
 
 # -- numbers ---------------------------------------------------------------
