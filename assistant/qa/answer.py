@@ -15,13 +15,14 @@ from typing import Iterator
 
 from ..citations import LABEL_RE, cited_refs, same_title, status_word
 from ..numerals import cn_to_int
-from .compose import Passage, answer_parts, first_line, key_points, related
+from .compose import Passage, QuestionVectors, answer_parts, first_line, key_points, related
 from .dues import Dues, added_numbers, dues_for
 from .llm import ChatConfig, chat_model, strip_reasoning
 from .retrieve import Hit, Retriever
 
 K = 5
-MAX_SOURCES = 3
+MAX_SOURCES = 3  # sources shown under an answer
+MAX_CONTEXT = 5  # passages a model reads
 
 INJECTION_RE = re.compile(
     r"(?:忽略|无视|忘记|忘掉|不要理会|不必理会|不用理会|不要管|不用管)(?:以上|之前|前面|上面|上述|前述|此前|先前|刚才|所有)"
@@ -32,6 +33,7 @@ INJECTION_RE = re.compile(
 FOLLOW_UP_RE = re.compile(r"^(?:那|那么|还有|如果|要是|它|这个|那个|上面|刚才|另外|再问)")
 INTENT_RE = re.compile(r"多久|多长时间|几次|多少|怎么(?:办|算|交|开|写)|什么时候|谁来|谁批|哪些|开一次|交多少|几年|几天|几个月")
 MARKER_RE = re.compile(r"\[(\d{1,2})\]")
+NOT_DIRECT_RE = re.compile(r"(?:答[：:])?\s*(?:没有找到直接规定|知识库中没有找到)")
 CIRCLED_RE = re.compile(r"[\u2460-\u24ff\u2776-\u2793]")  # ①…⑳ enumerate steps; NFKC would make them digits
 LIST_MARK_RE = re.compile(r"^(?:[-*•·]\s*|\d{1,2}[.、．](?!\d)\s*|[（(][一二三四五六七八九十]+[）)]\s*|#+\s*)+")
 UNIT = r"(?:个月|年|月|日|天|人|次|名|周|小时|学时|届|个|元|倍|%|％)"
@@ -161,11 +163,11 @@ def _units(text: str) -> list[tuple[str, str]]:
 
 
 def compose_offline(question: str, sources: list[Source], lexical, lexicon: dict[str, list[str]],
-                    dues: Dues | None = None) -> tuple[str, bool]:
+                    dues: Dues | None = None, vectors: QuestionVectors = QuestionVectors()) -> tuple[str, bool]:
     """(text, direct): a first line that states what was asked — or, when no passage states it,
     says so and lists the most relevant rules — then up to three key points."""
     passages = [Passage(s.n, s.text, s.title, s.chapter, s.kind, s.anchors) for s in sources]
-    parts = answer_parts(question, passages, lexical, lexicon)
+    parts = answer_parts(question, passages, lexical, lexicon, vectors)
     direct = bool(dues) or any(p.direct for p in parts)
     lines: list[str] = []
     if dues:
@@ -306,9 +308,11 @@ class Assistant:
             return f"{question} {' '.join(intent)}" if intent else f"{last_user} {question}"
         return question
 
-    def _offline(self, query: str, sources: list[Source], notices: list[str], dues: Dues | None) -> Answer:
-        lexical = self.retriever.store.snapshot().lexical
-        text, direct = compose_offline(query, sources, lexical, self.retriever.lexicon, dues)
+    def _offline(self, query: str, sources: list[Source], notices: list[str], dues: Dues | None,
+                 qvec=None) -> Answer:
+        snap = self.retriever.store.snapshot()
+        vectors = QuestionVectors(qvec, snap.asks, self.retriever.store.embedder.key)
+        text, direct = compose_offline(query, sources, snap.lexical, self.retriever.lexicon, dues, vectors)
         text, sources = renumber(text, sources)
         sources = _shown(text, sources)
         # the 依据 lines are built from the sources themselves: verify what the answer says, then add them
@@ -335,28 +339,32 @@ class Assistant:
             return
         dues = dues_for(query, sources)
         if self._answer_chain is None:
-            answer = self._offline(query, sources, notices, dues)
+            answer = self._offline(query, sources, notices, dues, result.vector)
             yield answer.answer, answer
             return
         text = ""
         deadline = time.monotonic() + self.chat.timeout * (self.chat.max_retries + 1)
         try:
-            for chunk in self._answer_chain.stream({"context": _context(sources), "question": query}):
+            for chunk in self._answer_chain.stream({"context": _context(sources[:MAX_CONTEXT]), "question": query}):
                 text += chunk
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"回答超过 {self.chat.timeout * (self.chat.max_retries + 1):.0f} 秒仍未结束")
                 yield text, None
         except Exception as exc:
             reason = self._safe(f"{type(exc).__name__}: {exc}")
-            answer = self._offline(query, sources, notices + [f"模型服务不可用（{reason}），已改用离线模式"], dues)
+            answer = self._offline(query, sources, notices + [f"模型服务不可用（{reason}），已改用离线模式"], dues,
+                                   result.vector)
             yield answer.answer, answer
             return
         checked, notes = verify(strip_reasoning(text), sources, added_numbers(dues))
         if not MARKER_RE.search(checked) or len(checked) < 4:
-            answer = self._offline(query, sources, notices + ["模型回答没有引用依据，已改用离线模式"], dues)
+            answer = self._offline(query, sources, notices + ["模型回答没有引用依据，已改用离线模式"], dues,
+                                   result.vector)
             yield answer.answer, answer
             return
-        answer = Answer(checked, "llm", False, "；".join(notices + notes), sources, query)
+        sources = narrow_basis(checked, _shown(checked, sources))
+        answer = Answer(checked, "llm", False, "；".join(notices + notes), sources, query,
+                        direct=not NOT_DIRECT_RE.match(checked.lstrip()))
         yield answer.answer, answer
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:

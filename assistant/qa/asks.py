@@ -89,6 +89,9 @@ def _kinds(text: str) -> tuple[str, ...]:
     return found or ("other",)
 
 
+# cue words that also name what is asked about: kept in the subject
+CONTENT_CUES = frozenset("任期 期限 时限 有效期 人数 比例 标准 程序 流程 手续 步骤 条件 要求 原则 范围 用途 情形 内容 职责 任务 "
+                         "性质 含义 频次 频率 学时 工作日".split())
 _KEEP_ONE = frozenset("村镇县省市区乡校院所厂团票岁党")
 
 
@@ -100,7 +103,7 @@ def subject_words(text: str) -> list[str]:
     for w in _jieba().cut(unicodedata.normalize("NFKC", text)):
         w = w.strip()
         if (not w or w in FILLER_WORDS or re.fullmatch(r"[\W_]+", w) or (len(w) == 1 and w not in _KEEP_ONE)
-                or any(CUE_RE[k].fullmatch(w) for k in CUE_RE)):
+                or (w not in CONTENT_CUES and any(CUE_RE[k].fullmatch(w) for k in CUE_RE))):
             continue
         out.append(w)
     return list(dict.fromkeys(out))

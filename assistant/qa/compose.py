@@ -25,11 +25,14 @@ from ..citations import LABEL_RE
 from .asks import Ask, analyse, subject_words
 
 # weights and thresholds: chosen on bench/devset.jsonl and bench/realdev.jsonl (README "回答评测")
-W_COVER, W_CONTEXT, W_KIND, W_MATCH, W_SECTION, W_BOUND, W_RANK = 2.0, 0.5, 1.0, 1.0, 0.5, 0.4, 0.25
+W_COVER, W_CONTEXT, W_KIND, W_MATCH, W_SECTION, W_BOUND, W_RANK, W_POS = 1.5, 0.5, 1.5, 2.0, 0.0, 0.4, 0.25, 0.01
+W_DENSE, DENSE_FLOOR = 20.0, 0.85  # the dense similarity of our closest question, above the floor
 IDF_CAP = 4.0           # a very rare word weighs no more than this
-MIN_COVER = 0.55        # share of the subject a direct answer must cover
-MIN_MATCH = 0.6         # one of our questions this close to the user's makes its answer direct
+MIN_MATCH = 0.6         # one of our questions this close to the user's (words) makes its answer direct…
+MIN_MATCH_DENSE = (0.5, 0.9)  # …or this close in words and this close in meaning (e5, same-side vectors)
+MIN_COVER = (0.7, 0.93)  # …or the sentence states the kind asked, covers this much, and our question is this close
 MAX_LINE = 220          # characters of a first line built from an enumeration
+MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
 
 # which section of a card answers which kind of ask
 SECTION_KINDS = {
@@ -65,6 +68,7 @@ _FORMS: dict[str, re.Pattern] = {
 }
 _STEP_WORDS_RE = re.compile(r"手续是|程序是|步骤|流程|程序：|手续：|依次|按照以下|首先")
 _ENUMERATES_RE = re.compile(r"包括|分为|下列|以下|有[一二两三四五六七八九十\d]+(?:种|类|项|个方面)")
+_ASKS_NEGATION_RE = re.compile(r"(?:能|可以|可|要|得|会|准)\S{0,4}不(?!能|可以|行|要|会|用|是)|不\S{0,3}(?:可以吗|行吗|行不行|可不可以)")
 _MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多")
 _MIN_RE = re.compile(r"不少于|至少|以上|不低于|起码|满")
 _NEGATIVE_RE = re.compile(r"不得|不能|不可|不予|不准|禁止|严禁|不应|不宜|不再|无权|不允许|不作为|不列为|不算|不计|不需要|不必|无需|"
@@ -90,6 +94,20 @@ class Passage:
     def section(self) -> str:
         """The card section the passage is (是什么, 怎么做 …); "" for a regulation."""
         return self.chapter if self.kind in ("card", "practice") else ""
+
+
+@dataclass(frozen=True)
+class QuestionVectors:
+    """The user's question vector and the stored vectors of our own questions (by ask_key)."""
+
+    query: object = None  # np.ndarray
+    stored: dict = field(default_factory=dict)
+    model_key: str = ""
+
+    def similarity(self, question: str) -> float:
+        """Cosine similarity of the user's question and one of ours; 0 when either is missing."""
+        v = self.stored.get(ask_key(self.model_key, question)) if self.query is not None else None
+        return float(v @ self.query) if v is not None else 0.0
 
 
 @dataclass
@@ -156,6 +174,19 @@ def _lines(text: str) -> list[str]:
     return out
 
 
+def our_questions(text: str, anchors: str) -> list[str]:
+    """Our own questions in a passage: a card's 问： lines and the phrasings anchored in it."""
+    asked = [clean(ln)[2:].strip() for ln in text.split("\n") if clean(ln).startswith(("问：", "问:"))]
+    return list(dict.fromkeys(asked + [q for q, _ in (json.loads(anchors) if anchors else [])]))
+
+
+def ask_key(model_key: str, question: str) -> str:
+    """The store key of one of our questions' vector (assistant.qa.index.Store.put_asks)."""
+    from .vectors import text_key
+
+    return text_key(f"{model_key}:query", question)
+
+
 def candidates(p: Passage, rank: int) -> list[Candidate]:
     """Every statement of a passage: card answers with their questions, sentences with the
     phrasings anchored in them, enumerations kept with their lead, Markdown removed."""
@@ -214,7 +245,9 @@ class Coverage:
         self.groups = [(forms, weight) for forms, weight in groups if weight > 0]
         self.total = sum(weight for _, weight in self.groups) or 1.0
 
-    def __call__(self, text: str) -> float:
+    def __call__(self, text: str, partial: float = 0.5) -> float:
+        """The covered share; a word not in the text still earns ``partial`` times the share of
+        its character pairs that are (党小组长 in 党小组), for ranking — 0 for deciding."""
         text = unicodedata.normalize("NFKC", text)
         got = 0.0
         for forms, weight in self.groups:
@@ -222,8 +255,8 @@ class Coverage:
                 got += weight
                 continue
             pairs = [forms[0][i:i + 2] for i in range(len(forms[0]) - 1)]
-            if pairs:
-                got += 0.5 * weight * sum(p in text for p in pairs) / len(pairs)
+            if pairs and partial:
+                got += partial * weight * sum(p in text for p in pairs) / len(pairs)
         return got / self.total
 
 
@@ -259,29 +292,42 @@ def _strength(ask: Ask, c: Candidate) -> float:
     return 1.0 if section_fits else max(kind_strength(k, c.full) for k in ask.kinds)
 
 
-def _polarity(c: Candidate, cover: Coverage) -> str | None:
-    """'yes' or 'no' as the sentence's clause about the subject says it, None when unclear."""
+def _polarity(ask: Ask, c: Candidate, cover: Coverage) -> str | None:
+    """'yes' or 'no' as the sentence's clause about the subject says it; None when unclear —
+    the clause says little of the subject, or the question itself asks about a negation
+    (能不收吗、可以不参加吗), where the rule's own words answer better than a bare yes or no."""
+    if _ASKS_NEGATION_RE.search(ask.text):
+        return None
     clauses = [x for x in re.split(r"[，；,;]", c.text) if x.strip()] or [c.text]
     best = max(clauses, key=cover)
+    if cover(best) < MIN_CLAUSE_COVER:
+        return None
     if _NEGATIVE_RE.search(best) or (_NEGATIVE_RE.search(c.text) and not _FORMS["yes_no"].search(best)):
         return "no"
     return "yes" if _FORMS["yes_no"].search(best) else None
 
 
 # -- matching our own questions -----------------------------------------------------------------
-def _match(question_cover: Coverage, asked: str, question_words: Sequence[str], ask: Ask) -> float:
-    """How closely one of our questions matches the user's: both ways (a question about
-    something more does not count), and of the same kind."""
-    forward = question_cover(asked)
-    back_words = subject_words(asked)
-    back = sum(1 for w in back_words if any(w in q or q in w for q in question_words)) / max(len(back_words), 1)
+def _match(question_cover: Coverage, asked: str, idf: Callable[[str], float], lexicon: dict[str, list[str]],
+           question: str, ask: Ask) -> float:
+    """How closely one of our questions matches the user's: the harmonic mean of how much of
+    the user's subject it covers and how much of its own the user's question covers (exact
+    words, IDF-weighted), discounted when it asks a different kind of thing."""
+    forward = question_cover(asked, partial=0.0)
+    back = Coverage(subject_words(asked), idf, lexicon)(question, partial=0.0)
+    if not forward or not back:
+        return 0.0
     same_kind = bool({a.kind for a in analyse(asked)} & set(ask.kinds))
-    return (forward + back) / 2 * (1.0 if same_kind else 0.6)
+    return 2 * forward * back / (forward + back) * (1.0 if same_kind else 0.6)
 
 
-def _best_match(question_cover: Coverage, c: Candidate, question_words: Sequence[str], ask: Ask) -> float:
+def _best_match(question_cover: Coverage, c: Candidate, idf: Callable[[str], float], lexicon: dict[str, list[str]],
+                question: str, ask: Ask, vectors: QuestionVectors) -> tuple[float, float]:
+    """(word match, meaning match) of the closest of our questions this sentence answers."""
     asked = ((c.asked,) if c.asked else ()) + c.phrasings
-    return max((_match(question_cover, a, question_words, ask) for a in asked), default=0.0)
+    words = max((_match(question_cover, a, idf, lexicon, question, ask) for a in asked), default=0.0)
+    meaning = max((vectors.similarity(a) for a in asked), default=0.0)
+    return words, meaning
 
 
 # -- choosing and shaping -----------------------------------------------------------------------
@@ -289,21 +335,22 @@ def _best_match(question_cover: Coverage, c: Candidate, question_words: Sequence
 class _Scored:
     c: Candidate
     score: float
-    cover: float
-    match: float
+    cover: float   # with partial credit (ranking)
+    match: float   # word match of our closest question
     strength: float = 0.0
-    extras: dict = field(default_factory=dict)
+    exact: float = 0.0  # coverage without partial credit (deciding)
+    dense: float = 0.0  # meaning match of our closest question
 
 
-def _score(ask: Ask, c: Candidate, cover: Coverage, match: float) -> _Scored:
+def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float = 0.0) -> _Scored:
     cov = cover(f"{c.asked} {c.full}")
     strength = _strength(ask, c)
     bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
     section_fits = any(k in SECTION_KINDS.get(c.passage.section, ()) for k in ask.kinds)
     score = (W_COVER * cov + W_CONTEXT * cover(c.passage.context) + W_KIND * strength + W_MATCH * match
              + (W_SECTION if section_fits else 0.0) + (W_BOUND if bound is not None and bound.search(c.text) else 0.0)
-             - W_RANK * c.rank - 0.01 * c.pos)
-    return _Scored(c, score, cov, match, strength)
+             + W_DENSE * max(0.0, dense - DENSE_FLOOR) - W_RANK * c.rank - W_POS * c.pos)
+    return _Scored(c, score, cov, match, strength, cover(f"{c.asked} {c.full}", partial=0.0), dense)
 
 
 def _section_line(c: Candidate, pool: list[Candidate]) -> str:
@@ -324,14 +371,15 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate]) -> s
     if len(text) > MAX_LINE:
         text = text[:MAX_LINE].rstrip("；，、") + "……"
     if ask.kind == "yes_no":
-        verdict = _polarity(c, cover)
+        verdict = _polarity(ask, c, cover)
         if verdict:
             yes, no = ask.yes_no_words()
             text = f"{yes if verdict == 'yes' else no}。{text}"
     return text
 
 
-def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: dict[str, list[str]]) -> list[Part]:
+def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: dict[str, list[str]],
+                 vectors: QuestionVectors = QuestionVectors()) -> list[Part]:
     """The answer to each ask of the question from the retrieved passages (best first)."""
     idf = idf_of(lexical)
     pool = [c for rank, p in enumerate(passages) for c in candidates(p, rank)]
@@ -342,16 +390,20 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
     for ask in analyse(question):
         own = subject_words(ask.text)
         cover = Coverage(list(dict.fromkeys(own + whole_words)), idf, lexicon)
-        scored = [_score(ask, c, cover, _best_match(whole, c, whole_words, ask)) for c in pool if c.text not in used]
+        scored = [_score(ask, c, cover, *_best_match(whole, c, idf, lexicon, question, ask, vectors))
+                  for c in pool if c.text not in used]
         if not scored:
             parts.append(Part(ask, "", None, False))
             continue
         scored.sort(key=lambda s: -s.score)
         best = scored[0]
-        cov = best.cover
+        cov = best.exact
         if ask.kind in ("definition", "list", "steps", "other"):  # a card section is about its card's title
-            cov = min(1.0, cov + 0.5 * cover(best.c.passage.context))
-        direct = not best.c.no_rule and (best.match >= MIN_MATCH or (best.strength >= 0.5 and cov >= MIN_COVER))
+            cov = min(1.0, cov + 0.5 * cover(best.c.passage.context, partial=0.0))
+        direct = not best.c.no_rule and (
+            best.match >= MIN_MATCH
+            or (best.match >= MIN_MATCH_DENSE[0] and best.dense >= MIN_MATCH_DENSE[1])
+            or (best.strength >= 0.5 and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1]))
         used.add(best.c.text)
         parts.append(Part(ask, _line_for(ask, best, cover, pool), best.c.passage.n, direct, scored[1:]))
     return parts

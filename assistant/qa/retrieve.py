@@ -59,6 +59,7 @@ class SearchResult:
     abstained: bool
     results: list[Hit]
     signals: dict = field(default_factory=dict)
+    vector: np.ndarray | None = None  # the question's query vector (dense and hybrid modes)
 
     def public(self) -> dict:
         return {"query": self.query, "abstained": self.abstained, "results": [h.public() for h in self.results]}
@@ -106,9 +107,10 @@ class Retriever:
         expanded = expand_query(query, self.lexicon)
         allowed = np.array([m.get("kind", "document") in kinds for m in snap.metas]) if kinds else None
         fused: dict[int, float] = {}
-        dense = None
+        dense = qvec = None
         if mode in ("dense", "hybrid"):
-            dense = snap.matrix @ self.store.embedder.query(query)
+            qvec = self.store.embedder.query(query)
+            dense = snap.matrix @ qvec
             for i, r in _ranks(dense, allowed).items():
                 fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r)
         if mode in ("bm25", "hybrid"):
@@ -122,7 +124,7 @@ class Retriever:
         ranked = sorted(fused, key=lambda i: (-fused[i], i))
         hits = [self._hit(snap, i, fused[i]) for i in ranked[:k]]
         signals = self._signals(snap, query, dense, ranked[:MISSING_TOP])  # whatever k is
-        return SearchResult(query, self._abstain(signals), hits, signals)
+        return SearchResult(query, self._abstain(signals), hits, signals, qvec)
 
     @staticmethod
     def _hit(snap: Snapshot, i: int, score: float) -> Hit:
