@@ -19,6 +19,7 @@ from .compose import Passage, QuestionVectors, answer_parts, first_line, key_poi
 from .dues import Dues, added_numbers, dues_for
 from .llm import ChatConfig, chat_model, strip_reasoning
 from .retrieve import Hit, Retriever
+from ..knowledge import OUR_KINDS
 
 K = 5
 MAX_SOURCES = 3  # sources shown under an answer
@@ -56,7 +57,7 @@ class Source:
 
     def label(self) -> str:
         """《title》第X条 for a regulation; for one of our cards, the card and what it rests on."""
-        if self.kind in ("card", "practice"):
+        if self.kind in OUR_KINDS:
             part = f"·{self.chapter}" if self.chapter else ""
             return f"《{self.title}》{part}（知识卡{'，依据' + self.basis if self.basis else ''}）"
         return f"《{self.title}》{self.article}"
@@ -227,7 +228,7 @@ def narrow_basis(text: str, sources: list[Source], limit: int = 2) -> list[Sourc
     articles those lines cite, else the first one or two its passage cites."""
     out = []
     for s in sources:
-        if s.kind in ("card", "practice"):
+        if s.kind in OUR_KINDS:
             used = "\n".join(ln for ln in text.splitlines() if f"[{s.n}]" in ln)
             refs = list(dict.fromkeys(cited_refs(used))) or cited_refs(s.basis)
             s = replace(s, basis=_group(refs[:limit]))
@@ -247,7 +248,7 @@ def _sources(hits: list[Hit]) -> tuple[list[Source], int]:
         if h.chunk_id in seen:
             continue
         seen.add(h.chunk_id)
-        basis = _group(_card_refs(h.text, h.extra)) if h.kind in ("card", "practice") else ""
+        basis = _group(_card_refs(h.text, h.extra)) if h.kind in OUR_KINDS else ""
         out.append(Source(len(out) + 1, h.title, h.article, h.status, h.source, h.text, h.chapter, h.kind, basis,
                           h.anchors))
     return out, skipped

@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import LoadError, StoreError
+from ..knowledge import OUR_KINDS
 from .index import Store, index_texts
 from .load import SUPPORTED, Document, load_file, read_manifest
 from .phrasings import Phrasings, expand
@@ -88,7 +89,7 @@ def read_document(path: Path, manifest: dict, phrasings: Phrasings, chunk_chars:
     chunks = split_document(doc.text, doc.title, chunk_chars)
     if not chunks:
         raise LoadError("没有可检索的正文")
-    if doc.kind in ("card", "practice") and doc.extra.get("tags"):  # a card's tags: search terms of every passage
+    if doc.kind in OUR_KINDS and doc.extra.get("tags"):  # a card's tags: search terms of every passage
         tags = " ".join(str(t) for t in doc.extra["tags"])
         chunks = [replace(c, terms=tags) for c in chunks]
     return expand(doc, chunks, phrasings)
