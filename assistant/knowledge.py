@@ -8,7 +8,9 @@ from pathlib import Path
 
 from .resources import knowledge_dir, prompts_dir
 
-CARD_FOLDERS = ("cards", "practices")
+CARD_FOLDERS = ("cards", "practices", "faq")
+#: document kinds of our own knowledge (work cards, local-practice cards, FAQ cards); "document" is a user's import
+OUR_KINDS = ("card", "practice", "faq")
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ class Knowledge:
         return load_prompts(self.prompts_folder)
 
     def card_files(self) -> list[Path]:
-        """Our work cards and local-practice cards (the documents of the bundled knowledge base)."""
+        """Our work cards, local-practice cards and FAQ cards (the documents of the bundled knowledge base)."""
         return sorted(p for sub in CARD_FOLDERS for p in (self.folder / sub).glob("*.md"))
 
     def fingerprint(self) -> str:
@@ -57,13 +59,18 @@ class Knowledge:
             h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
         return h.hexdigest()[:16]
 
-    def index_texts(self, chunk_chars: int) -> list[str]:
-        """What ingest embeds for the passages of our cards (the texts knowledge/vectors/ holds)."""
+    def index_texts(self, chunk_chars: int) -> tuple[list[str], list[str]]:
+        """What ingest embeds for our cards (the texts knowledge/vectors/ holds): the passages'
+        index texts, and our own questions in them."""
+        from .qa.compose import our_questions
         from .qa.index import index_texts
         from .qa.ingest import read_document
 
         phrasings = self.phrasings()
-        texts: list[str] = []
+        passages: list[str] = []
+        questions: list[str] = []
         for path in self.card_files():
-            texts += index_texts(*read_document(path, {}, phrasings, chunk_chars))
-        return list(dict.fromkeys(texts))
+            doc, chunks = read_document(path, {}, phrasings, chunk_chars)
+            passages += index_texts(doc, chunks)
+            questions += [q for c in chunks for q in our_questions(c.text, c.anchors)]
+        return list(dict.fromkeys(passages)), list(dict.fromkeys(questions))

@@ -92,6 +92,29 @@ class App:
 
         return Database.from_settings(self.settings)
 
+    # -- the chat ----------------------------------------------------------
+    def stream(self, message: str, history: list[tuple[str, str]] | None = None, out_dir: Path | None = None):
+        """A chat message: a request ("帮我做一个…方案") gets the document itself (files written to
+        out_dir), a question its grounded answer. Yields (text so far, None) then (text, Answer)."""
+        from .plans.meeting import load_meeting_knowledge
+        from .qa.answer import Answer
+        from .requests import detect, fulfil
+
+        request = detect(message, load_meeting_knowledge().aliases)
+        if request is None:
+            yield from self.assistant.stream(message, history)
+            return
+        text, files = fulfil(self, request, out_dir)
+        answer = Answer(text, "offline", False, query=message, action={**request.to_json(), "files": [str(f) for f in files]})
+        yield answer.answer, answer
+
+    def respond(self, message: str, history: list[tuple[str, str]] | None = None, out_dir: Path | None = None):
+        """The final Answer of stream()."""
+        final = None
+        for _, final in self.stream(message, history, out_dir):
+            pass
+        return final
+
     # -- knowledge base ----------------------------------------------------
     def ingest(self, paths: Iterable[Path | str], progress: bool = False,
                on_file: Callable[[str, str], None] | None = None):

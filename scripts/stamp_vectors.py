@@ -21,20 +21,29 @@ from assistant.qa.vectors import VectorCache  # noqa: E402
 from assistant.settings import Settings, apply_offline_env  # noqa: E402
 
 
+def _complete(cache: VectorCache, key: str, texts: list[str], embed) -> list[np.ndarray]:
+    """The cached vectors of texts, the missing ones computed."""
+    found = cache.lookup(key, texts)
+    todo = [i for i, v in enumerate(found) if v is None]
+    print(f"{key}: {len(texts)} 段，其中 {len(todo)} 段需要计算向量…", flush=True)
+    for s in range(0, len(todo), 16):
+        rows = todo[s:s + 16]
+        for i, v in zip(rows, embed([texts[i] for i in rows])):
+            found[i] = v
+    return found
+
+
 def main() -> int:
     apply_offline_env()
     knowledge = Knowledge.bundled()
-    texts = knowledge.index_texts(Settings().chunk_chars)
+    passages, questions = knowledge.index_texts(Settings().chunk_chars)
     e5 = LocalE5()
     path = knowledge.folder / "vectors" / f"{e5.key}.npz"
-    old = VectorCache.load(path).lookup(e5.key, texts)
-    todo = [i for i, v in enumerate(old) if v is None]
-    print(f"{len(texts)} 段，其中 {len(todo)} 段需要计算向量…", flush=True)
-    for s in range(0, len(todo), 16):
-        rows = todo[s:s + 16]
-        for i, v in zip(rows, e5.passages([texts[i] for i in rows])):
-            old[i] = v
-    VectorCache.write(path, e5.key, texts, np.vstack(old))
+    old = VectorCache.load(path)
+    entries = list(zip([e5.key] * len(passages), passages, _complete(old, e5.key, passages, e5.passages)))
+    qkey = f"{e5.key}:query"
+    entries += list(zip([qkey] * len(questions), questions, _complete(old, qkey, questions, e5.queries)))
+    VectorCache.write(path, entries)
     print(f"已写入 {path}")
     return 0
 

@@ -16,8 +16,12 @@ What is checked (each test can fail; fix the cards, never loosen the checks):
     《title》第X条, resolves against the corpus: the title is a ``title`` in
     manifest.json (or the title line of the founding article in ../seed) and the label
     exists in that file.  An article starts at a line beginning ``第X条`` followed by a
-    space or a full-width space; for a document without articles (the 2015 通知) the
-    label ``第X点`` names the line beginning ``X、``.  Seed-article labels are ``前言``,
+    space or a full-width space; for a document without articles, a line beginning ``X、``
+    starts either a numbered point or a headed section: when the rest of the line is a
+    sentence (the 2015 通知's points) the label is ``第X点``; when it is a bare heading (the
+    准则's sections "九、严格党的组织生活制度") the label is ``第X部分``, and the section runs
+    to the next such line.  A point cannot be cited as a 部分 nor a section as a 点.
+    Seed-article labels are ``前言``,
     a part ``三`` or a sub-section ``三（二）``.  No citation may point to a
     ``superseded`` document whose manifest entry names a current replacement
     (``superseded_by``), nor to the descriptive ``reference`` report.  Every source is restated in the 依据 section, and every
@@ -37,6 +41,16 @@ What is checked (each test can fail; fix the cards, never loosen the checks):
         第一书记 (a numeral right after 第 is an ordinal, not a quantity);
       * Markdown numbered-list markers at the start of a line ("1. ").
     Front matter (including ``updated``) is not part of the body and is not checked.
+    Numbers cited from a 第X部分 are checked against that section's text only.
+
+(f) Current texts and the regulation list.  A card that speaks of 纪律处分 (纪律处分、党纪处分、
+    留党察看、开除党籍、严重警告、处分影响期) cites the current 《中国共产党纪律处分条例》.
+    knowledge/regulations.yaml has one entry per corpus document cited anywhere in knowledge/
+    (cards' and practice cards' sources and body citations, obligations.yaml sources,
+    meetings.yaml documents), with the title exactly as in manifest.json, and no entry that
+    nothing cites; its ``not_bundled`` list names exactly the regulations that card bodies
+    name as the home of a rule the corpus does not contain.  (knowledge/questions/ holds
+    retrieval phrasings, not citations, and is not counted.)
 
 (d) Fixed political formulations.  All text files under knowledge/ and prompts/ (if
     present) are scanned for known garbles ("二个维护", "两个坚决维护", "三个自信" …), for
@@ -87,6 +101,9 @@ REQUIRED_CARD_TOPICS = [
     "预备党员教育考察与转正", "党费", "组织关系转接", "党员教育培训",
     "支部委员会设置与换届选举", "党支部设置与调整", "机关党委与机关党支部职责",
     "流动党员与失联党员", "不合格党员处置", "请示报告", "党务公开", "支部工作记录与台账",
+    # added with the 2023 纪律处分条例 and the 党内政治生活准则
+    "纪律处分", "党内政治生活准则", "双重组织生活", "停止党籍", "出国（境）学习研究与高校毕业生的组织关系",
+    "党组织设置看党员人数",
 ]
 REQUIRED_PRACTICE_TOPICS = [
     "五坚持五突出", "机关党委书记领办项目", "党建联建破难", "责任清单", "头雁培育工程",
@@ -172,6 +189,8 @@ class Corpus:
     ARTICLE = re.compile(r"^第([" + CN_NUM + r"]+)条[ \u3000]")
     CHAPTER = re.compile(r"^第[" + CN_NUM + r"]+章")
     POINT = re.compile(r"^([一二三四五六七八九十]+)、")
+    # a line "九、严格党的组织生活制度" is a section heading; "一、对已落实…，…。" is a point
+    HEADING_REST = re.compile(r"^[^，。；：,.;:!?！？]{1,30}$")
     SUB = re.compile(r"^[（(]([一二三四五六七八九十]+)[)）]")
 
     def __init__(self, corpus_dir: Path, seed_dir: Path):
@@ -206,11 +225,14 @@ class Corpus:
                 cur = None
             elif cur:
                 arts[cur].append(line)
-        if not arts:  # a notice numbered 一、二、… instead of articles
+        if not arts:  # numbered 一、二、…: a notice's points (第X点) or headed sections (第X部分)
             for line in text.splitlines():
                 m = self.POINT.match(line)
                 if m:
-                    cur = f"第{m.group(1)}点"
+                    rest = line[m.end():].strip()
+                    kind = "部分" if self.HEADING_REST.match(rest) else "点"
+                    cur = f"第{m.group(1)}{kind}"
+                    assert cur not in arts, f"duplicate {cur}"
                     arts[cur] = [line]
                 elif cur:
                     arts[cur].append(line)
@@ -293,7 +315,7 @@ def corpus() -> Corpus:
 CARDS = card_files()
 CARD_IDS = [f"{p.parent.name}/{p.name}" for p in CARDS]
 BODY_CITATION = re.compile(
-    r"《([^》]+)》(第[" + CN_NUM + r"]+[条点]|前言|[一二三四五六七八九十]+(?:（[一二三四五六七八九十]+）)?)")
+    r"《([^》]+)》(第[" + CN_NUM + r"]+(?:[条点]|部分)|前言|[一二三四五六七八九十]+(?:（[一二三四五六七八九十]+）)?)")
 
 
 def body_citations(body: str) -> list[tuple[str, str]]:
@@ -413,6 +435,44 @@ def test_resolver_rejects_bad_citations(corpus: Corpus):
     assert "superseded" in corpus.resolve("中国共产党发展党员工作细则（2014年版）", "第七条")
     assert corpus.resolve("中国共产党发展党员工作细则", "第四十四条") is None
     assert corpus.resolve("中国共产党发展党员工作细则", "第四十五条")
+    # the 2015 通知: numbered points 第一点 … 第六点, not sections
+    tongzhi = "中共中央组织部关于做好高校毕业生党员组织关系管理工作的通知"
+    assert corpus.resolve(tongzhi, "第三点") is None
+    assert corpus.resolve(tongzhi, "第六点") is None
+    assert corpus.resolve(tongzhi, "第七点")
+    assert corpus.resolve(tongzhi, "第三部分")
+    # the 准则: a preamble and headed sections 第一部分 … 第十二部分, not points
+    zhunze = "关于新形势下党内政治生活的若干准则"
+    assert corpus.resolve(zhunze, "第一部分") is None
+    assert corpus.resolve(zhunze, "第九部分") is None
+    assert corpus.resolve(zhunze, "第十二部分") is None
+    assert corpus.resolve(zhunze, "第十三部分")
+    assert corpus.resolve(zhunze, "第九点")
+    assert corpus.resolve(zhunze, "第九条")
+    # the 2018 纪律处分条例 is superseded by the 2023 text
+    assert "superseded" in corpus.resolve("中国共产党纪律处分条例（2018年版）", "第八条")
+    assert corpus.resolve("中国共产党纪律处分条例", "第一百五十八条") is None
+    assert corpus.resolve("中国共产党纪律处分条例", "第一百五十九条")
+
+
+def test_sections_of_a_text_without_articles(corpus: Corpus):
+    """A 第X部分 is the text from its heading line to the next heading, nothing more."""
+    zhunze = "关于新形势下党内政治生活的若干准则"
+    nine = corpus.article_text(zhunze, "第九部分")
+    assert nine.startswith("九、严格党的组织生活制度")
+    assert "三会一课" in nine and "谈心谈话" in nine
+    assert "十、开展批评和自我批评" not in nine and "团结——批评——团结" not in nine
+    assert "办好中国的事情" not in corpus.article_text(zhunze, "第一部分")  # the preamble is no section
+    assert corpus.article_text(zhunze, "第十二部分").startswith("十二、")
+    labels = list(corpus.articles[zhunze])
+    assert labels == [f"第{n}部分" for n in "一二三四五六七八九十"] + ["第十一部分", "第十二部分"]
+    tongzhi = corpus.articles["中共中央组织部关于做好高校毕业生党员组织关系管理工作的通知"]
+    assert list(tongzhi) == [f"第{n}点" for n in "一二三四五六"]
+    # numbers of a 部分 come from that section only: 第二部分 names a 100, 第九部分 no number
+    assert 100.0 in numbers_in(corpus.article_text(zhunze, "第二部分"))
+    assert numbers_in(corpus.article_text(zhunze, "第九部分")) == set()
+    assert BODY_CITATION.findall("见《关于新形势下党内政治生活的若干准则》第九部分。") == [
+        (zhunze, "第九部分")]
 
 
 # --------------------------------------------------------------------------- (c)
@@ -480,6 +540,127 @@ def test_everyday_questions_are_answered():
         hit = [i for i, l in enumerate(lines) if l.startswith("问：") and word in l]
         assert hit, f"{name}: no question containing {word}"
         assert body_citations(lines[hit[0] + 1]), f"{name}: answer to {word} lacks a citation"
+
+
+# --------------------------------------------------------------------------- (f)
+
+DISCIPLINE_WORDS = re.compile(r"纪律处分|党纪处分|留党察看|开除党籍|严重警告|处分影响期")
+DISCIPLINE_DOC = "中国共产党纪律处分条例"
+
+
+@pytest.mark.parametrize("path", CARDS, ids=CARD_IDS)
+def test_discipline_cards_cite_current_tiaoli(path: Path, corpus: Corpus):
+    """A card that speaks of 纪律处分 rests on the current 条例 (articles as numbered there)."""
+    meta, body = parse_card(path)
+    words = sorted(set(DISCIPLINE_WORDS.findall(body)))
+    if not words:
+        return
+    e = corpus.by_title.get(DISCIPLINE_DOC)
+    assert e and e.get("status") == "current", f"《{DISCIPLINE_DOC}》 is not a current corpus text"
+    cited = [s["article"] for s in meta["sources"] if s["doc"] == DISCIPLINE_DOC]
+    assert cited, f"{path.name} speaks of {'、'.join(words)} but cites no article of 《{DISCIPLINE_DOC}》"
+
+
+REGULATIONS_FILE = KNOWLEDGE_DIR / "regulations.yaml"
+REGULATION_KEYS = {"title", "short", "issued_by", "doc_number", "effective", "status",
+                   "official_copy", "corpus_source"}
+# a 《…》 in a card body that names a regulation (not a form such as 《入党志愿书》)
+REGULATION_NAME = re.compile(r"(?:条例|规定|准则|细则|规则|办法|意见|通知|决定)(?:（试行）)?$")
+
+
+def cited_documents(corpus: Corpus) -> dict[str, set[str]]:
+    """Title -> where in knowledge/ it is cited (cards, practices, obligations, meetings)."""
+    out: dict[str, set[str]] = {}
+    for path in CARDS:
+        meta, body = parse_card(path)
+        where = f"{path.parent.name}/{path.name}"
+        for src in meta["sources"]:
+            out.setdefault(src["doc"], set()).add(where)
+        for doc, _ in body_citations(body):
+            if doc in corpus.articles:
+                out.setdefault(doc, set()).add(where)
+    obligations = yaml.safe_load((KNOWLEDGE_DIR / "obligations.yaml").read_text(encoding="utf-8"))
+    for duty in obligations.get("duties") or []:
+        for src in duty.get("sources") or []:
+            out.setdefault(src["doc"], set()).add(f"obligations.yaml:{duty.get('id')}")
+    meetings = yaml.safe_load((KNOWLEDGE_DIR / "meetings.yaml").read_text(encoding="utf-8"))
+    for short, title in (meetings.get("documents") or {}).items():
+        out.setdefault(title, set()).add(f"meetings.yaml:{short}")
+    return out
+
+
+def test_regulation_list_matches_citations(corpus: Corpus):
+    """knowledge/regulations.yaml lists exactly the corpus documents knowledge/ cites."""
+    assert REGULATIONS_FILE.is_file(), "knowledge/regulations.yaml is missing"
+    data = yaml.safe_load(REGULATIONS_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict) and isinstance(data.get("regulations"), list)
+    problems = []
+    listed: dict[str, dict] = {}
+    for entry in data["regulations"]:
+        assert isinstance(entry, dict), f"bad entry {entry!r}"
+        title = entry.get("title")
+        if set(entry) != REGULATION_KEYS:
+            problems.append(f"{title}: keys must be {sorted(REGULATION_KEYS)}, got {sorted(entry)}")
+            continue
+        if title in listed:
+            problems.append(f"{title}: listed twice")
+        listed[title] = entry
+        m = corpus.by_title.get(title)
+        if not m:
+            problems.append(f"{title}: not a title in manifest.json")
+            continue
+        if m.get("status") == "reference":
+            problems.append(f"{title}: a descriptive report, not a regulation")
+        if entry["short"] != m["short"]:
+            problems.append(f"{title}: short {entry['short']!r} differs from manifest {m['short']!r}")
+        if entry["status"] != m["status"]:
+            problems.append(f"{title}: status {entry['status']!r} differs from manifest {m['status']!r}")
+        if not str(entry["effective"]).startswith(str(m["effective"])):
+            problems.append(f"{title}: effective {entry['effective']} differs from manifest {m['effective']}")
+        for key in ("issued_by", "official_copy", "corpus_source"):
+            if not (isinstance(entry[key], str) and entry[key].strip()):
+                problems.append(f"{title}: {key} must be a non-empty text")
+        if not isinstance(entry["doc_number"], str):
+            problems.append(f"{title}: doc_number must be a text (empty when not known)")
+    cited = cited_documents(corpus)
+    for title, where in sorted(cited.items()):
+        if title not in corpus.by_title:
+            if title != corpus.seed_title:
+                problems.append(f"{title}: cited in {sorted(where)} but not a corpus document")
+            continue
+        if title not in listed:
+            problems.append(f"{title}: cited in {sorted(where)} but has no entry")
+    for title in listed:
+        if title not in cited:
+            problems.append(f"{title}: has an entry but nothing in knowledge/ cites it")
+    assert not problems, "\n".join(problems)
+
+
+def test_not_bundled_regulations_are_named(corpus: Corpus):
+    """Regulations a card names as the home of a rule we do not ship are listed, and only those."""
+    data = yaml.safe_load(REGULATIONS_FILE.read_text(encoding="utf-8"))
+    entries = data.get("not_bundled") or []
+    named: dict[str, set[str]] = {}
+    for path in CARDS:
+        _, body = parse_card(path)
+        for title in re.findall(r"《([^》]+)》", body):
+            if title in corpus.texts or not REGULATION_NAME.search(title):
+                continue
+            named.setdefault(title, set()).add(path.name)
+    problems = []
+    listed = set()
+    for entry in entries:
+        assert isinstance(entry, dict) and {"title", "rules", "official_copy"} <= set(entry), entry
+        title = entry["title"]
+        listed.add(title)
+        if title in corpus.by_title:
+            problems.append(f"{title}: is in the corpus; list it under regulations")
+        if title not in named:
+            problems.append(f"{title}: no card names it")
+    for title, where in sorted(named.items()):
+        if title not in listed:
+            problems.append(f"《{title}》 named in {sorted(where)} but not in not_bundled")
+    assert not problems, "\n".join(problems)
 
 
 # --------------------------------------------------------------------------- (d)

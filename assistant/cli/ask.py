@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from ..citations import status_word
 from ..root import App
@@ -14,6 +15,8 @@ def _print_answer(answer, text_shown: bool = False) -> None:
         print(answer.answer)
     if answer.notice:
         print(f"\n提示：{answer.notice}")
+    for path in (answer.action or {}).get("files", []):
+        print(f"\n已写入：{path}")
     for src in answer.sources:
         print(f"\n[{src.n}] {src.label()}（{status_word(src.status)}）  ({src.source})\n    "
               + src.text.replace("\n", "\n    "))
@@ -21,16 +24,19 @@ def _print_answer(answer, text_shown: bool = False) -> None:
 
 def cmd_ask(app: App, args: argparse.Namespace) -> int:
     app.ensure_bundled()
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
     if args.stdin:
         for line in sys.stdin:
             question = line.strip()
             if question:
-                print(json.dumps(app.assistant.ask(question).to_json(), ensure_ascii=False), flush=True)
+                print(json.dumps(app.respond(question, out_dir=out).to_json(), ensure_ascii=False), flush=True)
         return 0
     if not args.question:
         print("错误：请给出问题，或使用 --stdin", file=sys.stderr)
         return 2
-    answer = app.assistant.ask(args.question)
+    answer = app.respond(args.question, out_dir=out)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
@@ -58,7 +64,7 @@ def cmd_chat(app: App, args: argparse.Namespace) -> int:
         shown = 0
         text = ""
         final = None
-        for text, final in assistant.stream(question, history):
+        for text, final in app.stream(question, history):
             if final is None:
                 print(text[shown:], end="", flush=True)
                 shown = len(text)
@@ -75,6 +81,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("question", nargs="?", metavar="问题")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.add_argument("--stdin", action="store_true", help="每行一个问题，每行输出一个 JSON（一个进程答完整批）")
+    p.add_argument("--out", metavar="目录", help="请求生成方案、清单时，把文件写到这个目录")
     p.set_defaults(run=cmd_ask, _parser=p)
 
     p = sub.add_parser("chat", parents=[common], help="在终端里连续对话")

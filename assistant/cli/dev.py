@@ -18,6 +18,17 @@ def cmd_eval(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_answers(app: App, args: argparse.Namespace) -> int:
+    from ..devtools.grade import evaluate_answers, format_answers
+
+    report = evaluate_answers(Path(args.questions), app.settings)
+    if not args.rows:
+        for config in ("product", "fresh"):
+            report[config].pop("rows")
+    print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_answers(report))
+    return 0
+
+
 def cmd_bench(app: App, args: argparse.Namespace) -> int:
     from ..devtools.bench import run
 
@@ -37,6 +48,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p.add_argument("--documents-only", action="store_true", help="只检索导入的文档，不含自带知识卡")
     p.set_defaults(run=cmd_eval, _parser=p)
+
+    p = sub.add_parser("eval-answers", parents=[common], help="按答案要点评测离线回答（产品配置与新机器并列）",
+                       description="问题集每行含 keys（可接受字符串的分组）：回答第一行须包含每组中的至少一个。"
+                                   "可答题分为答对 / 未直接回答 / 答错，不可答题分为拒答 / 作答；数据目录应含法规原文。")
+    p.add_argument("questions", metavar="问题集.jsonl")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.add_argument("--rows", action="store_true", help="JSON 中列出每题的结果和第一行")
+    p.set_defaults(run=cmd_eval_answers, _parser=p)
 
     p = sub.add_parser("bench", parents=[common], help="基准测试：质量与速度，写出 Markdown 报告")
     p.add_argument("--corpus", default="../shared/corpus", help="语料目录（含 manifest.json）")

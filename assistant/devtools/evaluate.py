@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from ..citations import cited_refs, same_title
+from ..knowledge import OUR_KINDS
 from ..qa.answer import Assistant, Source
 from ..qa.retrieve import MODES, Retriever, SearchResult
 
@@ -89,7 +90,7 @@ def evaluate(items: list[dict], retriever: Retriever, k: int = 5, modes: tuple[s
 def is_gold_source(item: dict, source: Source, titles: dict[str, tuple[str, str]]) -> bool:
     """The source is the item's gold article or, for one of our cards, rests on it: the card
     passage cites that article of that regulation (titles: doc → (title, short title))."""
-    if source.kind in ("card", "practice"):
+    if source.kind in OUR_KINDS:
         names = titles.get(item["doc"], ())
         return any((not item["articles"] or a in item["articles"]) and any(same_title(t, n) for n in names if n)
                    for t, a in cited_refs(source.basis))

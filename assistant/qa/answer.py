@@ -10,20 +10,20 @@ import json
 import re
 import time
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator
 
 from ..citations import LABEL_RE, cited_refs, same_title, status_word
 from ..numerals import cn_to_int
+from .compose import Passage, QuestionVectors, answer_parts, first_line, key_points, related
 from .dues import Dues, added_numbers, dues_for
-from .lexical import words
 from .llm import ChatConfig, chat_model, strip_reasoning
-from .retrieve import Hit, Retriever, expand_query
+from .retrieve import Hit, Retriever
+from ..knowledge import OUR_KINDS
 
 K = 5
-MAX_SOURCES = 3
-QUANTITY_BONUS = 1
-RANK_PENALTY = 1.0
+MAX_SOURCES = 3  # sources shown under an answer
+MAX_CONTEXT = 5  # passages a model reads
 
 INJECTION_RE = re.compile(
     r"(?:忽略|无视|忘记|忘掉|不要理会|不必理会|不用理会|不要管|不用管)(?:以上|之前|前面|上面|上述|前述|此前|先前|刚才|所有)"
@@ -31,11 +31,10 @@ INJECTION_RE = re.compile(
     r"|你现在(?:是|扮演)|system\s*prompt|系统提示词|新的指令|请改为回答|disregard",
     re.I,
 )
-QUANTITY_RE = re.compile(r"多久|多长|几|多少|比例|期限|时间|频|哪天|何时|什么时候|最多|最少|上限|下限")
-NUMBER_HINT_RE = re.compile(r"\d|[一二三四五六七八九十百两半]+(?:个月|年|月|日|天|人|次|名|周|小时|学时|届|个)")
 FOLLOW_UP_RE = re.compile(r"^(?:那|那么|还有|如果|要是|它|这个|那个|上面|刚才|另外|再问)")
 INTENT_RE = re.compile(r"多久|多长时间|几次|多少|怎么(?:办|算|交|开|写)|什么时候|谁来|谁批|哪些|开一次|交多少|几年|几天|几个月")
 MARKER_RE = re.compile(r"\[(\d{1,2})\]")
+NOT_DIRECT_RE = re.compile(r"(?:答[：:])?\s*(?:没有找到直接规定|知识库中没有找到)")
 CIRCLED_RE = re.compile(r"[\u2460-\u24ff\u2776-\u2793]")  # ①…⑳ enumerate steps; NFKC would make them digits
 LIST_MARK_RE = re.compile(r"^(?:[-*•·]\s*|\d{1,2}[.、．](?!\d)\s*|[（(][一二三四五六七八九十]+[）)]\s*|#+\s*)+")
 UNIT = r"(?:个月|年|月|日|天|人|次|名|周|小时|学时|届|个|元|倍|%|％)"
@@ -54,10 +53,11 @@ class Source:
     chapter: str = ""
     kind: str = ""
     basis: str = ""
+    anchors: str = ""
 
     def label(self) -> str:
         """《title》第X条 for a regulation; for one of our cards, the card and what it rests on."""
-        if self.kind in ("card", "practice"):
+        if self.kind in OUR_KINDS:
             part = f"·{self.chapter}" if self.chapter else ""
             return f"《{self.title}》{part}（知识卡{'，依据' + self.basis if self.basis else ''}）"
         return f"《{self.title}》{self.article}"
@@ -73,12 +73,18 @@ class Answer:
     notice: str = ""
     sources: list[Source] = field(default_factory=list)
     query: str = ""
+    direct: bool = True  # the first line states what was asked (False: no rule found states it directly)
+    action: dict | None = None  # a request fulfilled: {"kind", "params", "missing", "files"}
 
     def to_json(self) -> dict:
-        return {
-            "answer": self.answer, "mode": self.mode, "abstained": self.abstained, "notice": self.notice,
+        out = {
+            "answer": self.answer, "mode": self.mode, "abstained": self.abstained,
+            "direct": self.direct and not self.abstained, "notice": self.notice,
             "sources": [{k: asdict(s)[k] for k in ("title", "article", "status", "source", "text")} for s in self.sources],
         }
+        if self.action is not None:
+            out["action"] = self.action
+        return out
 
 
 # -- numbers ---------------------------------------------------------------
@@ -157,43 +163,27 @@ def _units(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def compose_offline(question: str, sources: list[Source], lexicon: dict[str, list[str]],
-                    dues: Dues | None = None) -> str:
-    """A direct one-line answer where a passage states it (or the dues computed for the user's
-    income), then the key points. A sentence scores by the words it shares with the question, a
-    bonus when it states a quantity that the question asks for, and a penalty for coming from a
-    lower-ranked passage."""
-    q = set(words(expand_query(question, lexicon)))
-    wants_quantity = bool(QUANTITY_RE.search(question))
-    scored: list[tuple[float, int, int, str]] = []
-    asked_for: dict[str, str] = {}  # a card's answer → the question it answers, shown with it as a key point
-    for s in sources:
-        for pos, (sent, asked) in enumerate(_units(s.text)):
-            overlap = len(q & set(words(f"{asked} {sent}")))
-            if not overlap:
-                continue
-            score = overlap + (QUANTITY_BONUS if wants_quantity and NUMBER_HINT_RE.search(sent) else 0) - RANK_PENALTY * (s.n - 1)
-            scored.append((score, -s.n, -pos, sent))
-            if asked:
-                asked_for[sent] = asked
-    scored.sort(reverse=True)
+def compose_offline(question: str, sources: list[Source], lexical, lexicon: dict[str, list[str]],
+                    dues: Dues | None = None, vectors: QuestionVectors = QuestionVectors()) -> tuple[str, bool]:
+    """(text, direct): a first line that states what was asked — or, when no passage states it,
+    says so and lists the most relevant rules — then up to three key points."""
+    passages = [Passage(s.n, s.text, s.title, s.chapter, s.kind, s.anchors) for s in sources]
+    parts = answer_parts(question, passages, lexical, lexicon, vectors)
+    direct = bool(dues) or any(p.direct for p in parts)
     lines: list[str] = []
-    used: set[str] = set()
-    if scored:
-        if dues:
-            lines.append(dues.line())
-        else:
-            _, neg_n, _, best = scored[0]
-            lines.append(f"答：{best}[{-neg_n}]")
-            used.add(best)
-        floor = scored[0][0] / 2
-        points = [(sent, -neg) for sc, neg, _, sent in scored if sent not in used and sc >= floor][:3]
-        if points:
-            lines.append("要点：")
-            lines += [f"{i}. {asked_for.get(sent, '')}{sent}[{n}]" for i, (sent, n) in enumerate(points, 1)]
+    if dues:
+        lines.append(dues.line())
+    elif direct:
+        lines.append(first_line(parts))
     else:
-        lines.append(f"答：请看下面的依据[{sources[0].n}]。")
-    return "\n".join(lines)
+        lines.append("答：没有找到直接规定这一点的条文。以下是最相关的规定，请对照原文判断：")
+        lines += [f"{i}. {text}[{n}]" for i, (n, text) in enumerate(related(passages, question, lexical, lexicon), 1)]
+        return "\n".join(lines), False
+    points = key_points(parts)
+    if points:
+        lines.append("要点：")
+        lines += [f"{i}. {text}[{n}]" for i, (n, text) in enumerate(points, 1)]
+    return "\n".join(lines), True
 
 
 def basis_lines(sources: list[Source]) -> str:
@@ -214,8 +204,40 @@ def renumber(text: str, sources: list[Source]) -> tuple[str, list[Source]]:
     return MARKER_RE.sub(lambda m: f"[{mapping.get(int(m.group(1)), m.group(1))}]", text), renumbered
 
 
+def _card_refs(text: str, extra: str) -> list[tuple[str, str]]:
+    """What a card passage cites; the card's whole source list only when it cites nothing."""
+    refs = list(dict.fromkeys(cited_refs(text)))
+    if not refs and extra:
+        refs = [(str(r["doc"]), str(r.get("article", ""))) for r in json.loads(extra).get("sources") or []
+                if isinstance(r, dict) and r.get("doc")]
+    return refs
+
+
+def _group(refs: list[tuple[str, str]]) -> str:
+    """《A》第一条、第二条；《B》第三条"""
+    grouped: dict[str, list[str]] = {}
+    for doc, article in refs:
+        articles = grouped.setdefault(doc, [])
+        if article and article not in articles:
+            articles.append(article)
+    return "；".join(f"《{doc}》{'、'.join(arts)}" for doc, arts in grouped.items())
+
+
+def narrow_basis(text: str, sources: list[Source], limit: int = 2) -> list[Source]:
+    """A card source's 依据 names what backs the sentences the answer took from it: the
+    articles those lines cite, else the first one or two its passage cites."""
+    out = []
+    for s in sources:
+        if s.kind in OUR_KINDS:
+            used = "\n".join(ln for ln in text.splitlines() if f"[{s.n}]" in ln)
+            refs = list(dict.fromkeys(cited_refs(used))) or cited_refs(s.basis)
+            s = replace(s, basis=_group(refs[:limit]))
+        out.append(s)
+    return out
+
+
 def _sources(hits: list[Hit]) -> tuple[list[Source], int]:
-    """Up to MAX_SOURCES distinct passages, skipping any that carries instructions."""
+    """The distinct passages retrieved, skipping any that carries instructions."""
     out: list[Source] = []
     skipped = 0
     seen: set[str] = set()
@@ -226,23 +248,18 @@ def _sources(hits: list[Hit]) -> tuple[list[Source], int]:
         if h.chunk_id in seen:
             continue
         seen.add(h.chunk_id)
-        basis = ""
-        if h.kind in ("card", "practice"):
-            # what this passage of the card cites; the card's whole source list only when it cites nothing
-            refs = list(dict.fromkeys(cited_refs(h.text)))
-            if not refs and h.extra:
-                refs = [(str(r["doc"]), str(r.get("article", ""))) for r in json.loads(h.extra).get("sources") or []
-                        if isinstance(r, dict) and r.get("doc")]
-            grouped: dict[str, list[str]] = {}
-            for doc, article in refs:
-                articles = grouped.setdefault(doc, [])
-                if article and article not in articles:
-                    articles.append(article)
-            basis = "；".join(f"《{doc}》{'、'.join(arts)}" for doc, arts in grouped.items())
-        out.append(Source(len(out) + 1, h.title, h.article, h.status, h.source, h.text, h.chapter, h.kind, basis))
-        if len(out) == MAX_SOURCES:
-            break
+        basis = _group(_card_refs(h.text, h.extra)) if h.kind in OUR_KINDS else ""
+        out.append(Source(len(out) + 1, h.title, h.article, h.status, h.source, h.text, h.chapter, h.kind, basis,
+                          h.anchors))
     return out, skipped
+
+
+def _shown(text: str, sources: list[Source]) -> list[Source]:
+    """The sources the answer cites, then the best-ranked others, up to MAX_SOURCES."""
+    cited = {int(n) for n in MARKER_RE.findall(text)}
+    keep = [s for s in sources if s.n in cited]
+    keep += [s for s in sources if s.n not in cited][:max(0, MAX_SOURCES - len(keep))]
+    return sorted(keep, key=lambda s: s.n)
 
 
 def _context(sources: list[Source]) -> str:
@@ -292,12 +309,18 @@ class Assistant:
             return f"{question} {' '.join(intent)}" if intent else f"{last_user} {question}"
         return question
 
-    def _offline(self, query: str, sources: list[Source], notices: list[str], dues: Dues | None) -> Answer:
-        text = compose_offline(query, sources, self.retriever.lexicon, dues)
+    def _offline(self, query: str, sources: list[Source], notices: list[str], dues: Dues | None,
+                 qvec=None) -> Answer:
+        snap = self.retriever.store.snapshot()
+        vectors = QuestionVectors(qvec, snap.asks, self.retriever.store.embedder.key)
+        text, direct = compose_offline(query, sources, snap.lexical, self.retriever.lexicon, dues, vectors)
         text, sources = renumber(text, sources)
+        sources = _shown(text, sources)
         # the 依据 lines are built from the sources themselves: verify what the answer says, then add them
         text, notes = verify(text, sources, added_numbers(dues))
-        return Answer(text + "\n" + basis_lines(sources), "offline", False, "；".join(notices + notes), sources, query)
+        sources = narrow_basis(text, sources)
+        return Answer(text + "\n" + basis_lines(sources), "offline", False, "；".join(notices + notes), sources, query,
+                      direct=direct)
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, Answer | None]]:
         """Yield (text so far, None) while the model writes, then (final text, Answer)."""
@@ -317,28 +340,32 @@ class Assistant:
             return
         dues = dues_for(query, sources)
         if self._answer_chain is None:
-            answer = self._offline(query, sources, notices, dues)
+            answer = self._offline(query, sources, notices, dues, result.vector)
             yield answer.answer, answer
             return
         text = ""
         deadline = time.monotonic() + self.chat.timeout * (self.chat.max_retries + 1)
         try:
-            for chunk in self._answer_chain.stream({"context": _context(sources), "question": query}):
+            for chunk in self._answer_chain.stream({"context": _context(sources[:MAX_CONTEXT]), "question": query}):
                 text += chunk
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"回答超过 {self.chat.timeout * (self.chat.max_retries + 1):.0f} 秒仍未结束")
                 yield text, None
         except Exception as exc:
             reason = self._safe(f"{type(exc).__name__}: {exc}")
-            answer = self._offline(query, sources, notices + [f"模型服务不可用（{reason}），已改用离线模式"], dues)
+            answer = self._offline(query, sources, notices + [f"模型服务不可用（{reason}），已改用离线模式"], dues,
+                                   result.vector)
             yield answer.answer, answer
             return
         checked, notes = verify(strip_reasoning(text), sources, added_numbers(dues))
         if not MARKER_RE.search(checked) or len(checked) < 4:
-            answer = self._offline(query, sources, notices + ["模型回答没有引用依据，已改用离线模式"], dues)
+            answer = self._offline(query, sources, notices + ["模型回答没有引用依据，已改用离线模式"], dues,
+                                   result.vector)
             yield answer.answer, answer
             return
-        answer = Answer(checked, "llm", False, "；".join(notices + notes), sources, query)
+        sources = narrow_basis(checked, _shown(checked, sources))
+        answer = Answer(checked, "llm", False, "；".join(notices + notes), sources, query,
+                        direct=not NOT_DIRECT_RE.match(checked.lstrip()))
         yield answer.answer, answer
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None) -> Answer:

@@ -9,6 +9,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..knowledge import OUR_KINDS
+
 # "3000元以下(含3000元)者，交纳…0.5%" / "3000元以上至5000元(含5000元)者，交纳1%" / "10000元以上者，交纳2%"
 BOUNDED_RE = re.compile(r"(?:(\d+)元以上至)?(\d+)元(?:以下)?\(含\2元\)[者的]?[^%；;。]*?(\d+(?:\.\d+)?)%")
 OPEN_RE = re.compile(r"(\d+)元以上[者的][^%；;。]*?(\d+(?:\.\d+)?)%")
@@ -103,7 +105,7 @@ def dues_for(question: str, sources: list[Passage]) -> Dues | None:
         return None
     income, pension = stated
     for s in sources:
-        if s.kind in ("card", "practice") or s.status == "superseded" or bool(PENSION_RE.search(s.text)) != pension:
+        if s.kind in OUR_KINDS or s.status == "superseded" or bool(PENSION_RE.search(s.text)) != pension:
             continue
         table = rate_table(s.text)
         if table:

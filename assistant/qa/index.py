@@ -13,7 +13,7 @@ import os
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -59,6 +59,7 @@ class Snapshot:
     matrix: np.ndarray
     lexical: LexicalIndex
     status: list[str]
+    asks: dict[str, np.ndarray] = field(default_factory=dict)  # text key → query vector of our own questions
 
 
 def index_text(meta: dict, text: str) -> str:
@@ -115,6 +116,7 @@ class Store:
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
         self._lock = threading.RLock()
+        self._asks_collection = None
         if settings.chroma_host:
             self.client = self._connect()
             self.collection = self._open_collection()
@@ -242,7 +244,7 @@ class Store:
             SharedSystemClient._identifier_to_system.pop(self.client._identifier, None)
             client = self._connect()
             collection = self._open_collection(client)
-            self.client, self.collection = client, collection
+            self.client, self.collection, self._asks_collection = client, collection, None
 
     def _load(self, gen: str) -> Snapshot:
         data = self._all(["documents", "metadatas", "embeddings"])
@@ -254,7 +256,41 @@ class Store:
                   else np.zeros((0, 1), dtype=np.float32))
         lexical = self._lexical(gen, ids, texts, metas)
         status_by_doc = effective_status(metas)
-        return Snapshot(gen, ids, texts, metas, matrix, lexical, [status_by_doc[m["doc_id"]] for m in metas])
+        return Snapshot(gen, ids, texts, metas, matrix, lexical, [status_by_doc[m["doc_id"]] for m in metas],
+                        self._ask_vectors())
+
+    # -- our own questions (phrasings, card questions): their query vectors, by text ----------
+    def _asks(self):
+        if self._asks_collection is None:
+            self._asks_collection = (self.client.get_or_create_collection(
+                f"asks_{self.embedder.key}", embedding_function=self._ef, configuration={"hnsw": {"space": "cosine"}}))
+        return self._asks_collection
+
+    def _ask_vectors(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        offset = 0
+        while True:
+            page = self._asks().get(include=["embeddings"], limit=PAGE, offset=offset)
+            out.update(zip(page["ids"], np.asarray(page["embeddings"], dtype=np.float32)))
+            if len(page["ids"]) < PAGE:
+                return out
+            offset += PAGE
+
+    def missing_asks(self, keys: Sequence[str]) -> list[str]:
+        """The keys (assistant.qa.vectors.text_key) whose question vectors are not stored yet."""
+        have: set[str] = set()
+        for s in range(0, len(keys), PAGE):
+            have.update(self._asks().get(ids=list(keys[s:s + PAGE]), include=[])["ids"])
+        return [k for k in keys if k not in have]
+
+    def put_asks(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Store question vectors (a cache by text: nothing to delete, nothing to roll back)."""
+        step = max(1, min(self.client.get_max_batch_size(), 1000))
+        try:
+            for s in range(0, len(keys), step):
+                self._asks().upsert(ids=list(keys[s:s + step]), embeddings=vectors[s:s + step].tolist())
+        except Exception as exc:
+            raise StoreError(f"写入知识库失败：{_explain(exc)}") from exc
 
     def _lexical(self, gen: str, ids: list[str], texts: list[str], metas: list[dict]) -> LexicalIndex:
         saved_gen, cached = LexicalIndex.load_tokens(self.lexical_dir)
@@ -283,7 +319,7 @@ class Store:
                 "doc_id": doc.doc_id, "sha": doc.sha, "seq": i, "n_chunks": n, "title": doc.title,
                 "short": doc.short, "article": c.article, "chapter": c.chapter, "status": doc.status,
                 "effective": doc.effective, "source": doc.source, "superseded_by": doc.superseded_by,
-                "kind": doc.kind, "path": doc.path, "extra": extra, "terms": c.terms,
+                "kind": doc.kind, "path": doc.path, "extra": extra, "terms": c.terms, "anchors": c.anchors,
             }
             for i, c in enumerate(chunks)
         ]

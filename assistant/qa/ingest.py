@@ -1,22 +1,28 @@
 """Ingest files and folders: read, split, embed once, store; unchanged files cost nothing."""
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from ..errors import LoadError, StoreError
+from ..knowledge import OUR_KINDS
 from .index import Store, index_texts
 from .load import SUPPORTED, Document, load_file, read_manifest
 from .phrasings import Phrasings, expand
 from .split import Chunk, split_document
+from .compose import ask_key, our_questions
 from .vectors import VectorCache
 
 BATCH = 16
+# bump whenever what a document's chunks hold changes (splitting, search terms, anchors): every
+# document is then indexed again on its next import, as when its file changes
+INDEX_VERSION = 3
 
 
 @dataclass
@@ -79,9 +85,13 @@ def read_document(path: Path, manifest: dict, phrasings: Phrasings, chunk_chars:
                   max_bytes: int = 50 * 1024 * 1024) -> tuple[Document, list[Chunk]]:
     """A file as the knowledge base indexes it: the document and its chunks, phrasings attached."""
     doc = load_file(path, manifest, max_bytes)
+    doc = replace(doc, sha=hashlib.sha256(f"{doc.sha}:{INDEX_VERSION}:{chunk_chars}".encode()).hexdigest())
     chunks = split_document(doc.text, doc.title, chunk_chars)
     if not chunks:
         raise LoadError("没有可检索的正文")
+    if doc.kind in OUR_KINDS and doc.extra.get("tags"):  # a card's tags: search terms of every passage
+        tags = " ".join(str(t) for t in doc.extra["tags"])
+        chunks = [replace(c, terms=tags) for c in chunks]
     return expand(doc, chunks, phrasings)
 
 
@@ -98,6 +108,27 @@ def _embed(texts: list[str], store: Store, cache: VectorCache | None, bar) -> np
         if bar:
             bar.update(len(rows))
     return np.vstack(found) if found else np.zeros((0, 1), dtype=np.float32)
+
+
+def _embed_questions(doc: Document, chunks: Sequence[Chunk], store: Store, cache: VectorCache | None) -> None:
+    """Store the query vectors of our own questions in these chunks (card 问 lines, anchored
+    phrasings) that the store does not have yet: the answer composer compares them with the
+    user's question."""
+    questions = list(dict.fromkeys(q for c in chunks for q in our_questions(c.text, c.anchors)))
+    if not questions:
+        return
+    keys = [ask_key(store.embedder.key, q) for q in questions]
+    todo = set(store.missing_asks(keys))
+    rows = [(k, q) for k, q in zip(keys, questions) if k in todo]
+    if not rows:
+        return
+    found = cache.lookup(f"{store.embedder.key}:query", [q for _, q in rows]) if cache else [None] * len(rows)
+    missing = [i for i, v in enumerate(found) if v is None]
+    for s in range(0, len(missing), BATCH):
+        part = missing[s:s + BATCH]
+        for i, v in zip(part, store.embedder.queries([rows[i][1] for i in part])):
+            found[i] = v
+    store.put_asks([k for k, _ in rows], np.vstack(found))
 
 
 def ingest(
@@ -179,6 +210,7 @@ def ingest(
             texts = index_texts(doc, chunks)
             t0 = time.perf_counter()
             try:
+                _embed_questions(doc, chunks, store, cache)
                 vectors = _embed(texts, store, cache, bar)
                 if vectors.shape[0] != len(chunks) or not np.isfinite(vectors).all():
                     raise ValueError(f"得到 {vectors.shape[0]} 个向量，应为 {len(chunks)} 个或含非数值")

@@ -23,12 +23,15 @@ _PUNCT = re.compile(r"^[\W_]+$")
 _DOMAIN_WORDS = (
     "支委会 党小组会 主题党日 组织生活会 民主评议 谈心谈话 三会一课 入党积极分子 发展对象 预备党员 正式党员 "
     "入党申请书 入党介绍人 政治审查 预备期 转正 党费 党组织关系 流动党员 失联党员 换届选举 机关党委 党支部书记 "
-    "组织委员 宣传委员 纪检委员 党员大会 党支部委员会 对照检查 批评和自我批评 集中培训 学时"
+    "组织委员 宣传委员 纪检委员 党员大会 党支部委员会 对照检查 批评和自我批评 集中培训 学时 "
+    # the founding article's words for the problems the product answers
+    "先紧后松 上紧下松 外紧内松 眉毛胡子一把抓 主次不分 有规不依 有章不循 标准化 规范化 制度化 数智化 专业化 "
+    "双重组织生活 停止党籍 失联党员 影响期 留党察看 撤销党内职务 严重警告"
 ).split()
 
 _tokenizer = None
 _tokenizer_lock = threading.Lock()
-TOKENIZER_VERSION = 2  # bump whenever tokenize() changes: persisted tokens of another version are discarded
+TOKENIZER_VERSION = 3  # bump whenever tokenize() changes: persisted tokens of another version are discarded
 
 
 def _jieba():
@@ -95,6 +98,13 @@ class LexicalIndex:
         unseen = sum(v for t, v in idf.items() if t not in self.df and t not in known)
         missing = sum(v for t, v in idf.items() if t not in vocab and t not in known)
         return unseen / total, missing / total
+
+    def rare_terms(self, query: str, max_share: float) -> list[str]:
+        """The question's words of four characters or more that at most max_share of the
+        passages use (and at least one does), longest first."""
+        limit = max(1, int(max_share * len(self.ids)))
+        found = {t for t in words(query) if len(t) >= 4 and 0 < self.df.get(t, 0) <= limit}
+        return sorted(found, key=lambda t: (-len(t), t))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk, in id order (zeros for no overlap)."""

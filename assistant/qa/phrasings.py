@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import re
 import unicodedata
@@ -25,6 +26,7 @@ from ..citations import ARTICLE_LINE_RE, LABEL_FULL_RE
 from .load import Document
 from .split import Chunk
 
+ANCHOR_SEP = " => "  # a phrasing may name the words of its article that answer it: "问题 => 锚点"
 OPENING_CHARS = 60  # an article is recognised by the first characters of its text
 MIN_KNOWN = 0.5  # phrasings apply when at least this share of a document's articles is recognised
 log = logging.getLogger(__name__)
@@ -116,6 +118,27 @@ def _digests(data: dict) -> dict[str, str]:
     return digests
 
 
+def question_of(phrasing: str) -> str:
+    """The question of a phrasing written "问题 => 锚点"."""
+    return phrasing.split(ANCHOR_SEP, 1)[0].strip()
+
+
+def anchor_of(phrasing: str) -> str:
+    """The anchor of a phrasing (the words of the article that answer it), or ""."""
+    return phrasing.split(ANCHOR_SEP, 1)[1].strip() if ANCHOR_SEP in phrasing else ""
+
+
+def _anchors_in(text: str, phrasings: Sequence[str]) -> str:
+    """JSON [[question, anchor], …] of the phrasings whose anchor is in this chunk's text."""
+    plain = _plain(text)
+    pairs = [[question_of(p), anchor_of(p)] for p in phrasings if anchor_of(p) and _plain(anchor_of(p)) in plain]
+    return json.dumps(pairs, ensure_ascii=False) if pairs else ""
+
+
+def _plain(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
 def expand(doc: Document, chunks: Sequence[Chunk], table: Phrasings) -> tuple[Document, list[Chunk]]:
     """The document and its chunks with each chunk's phrasings attached (table: load_phrasings).
     The document's sha then covers the phrasing files used, so editing one re-indexes it."""
@@ -138,6 +161,7 @@ def expand(doc: Document, chunks: Sequence[Chunk], table: Phrasings) -> tuple[Do
         used.add(file_digest)
     if not found:
         return doc, list(chunks)
-    chunks = [replace(c, terms=" ".join(found.get(c.article, ()))) for c in chunks]
+    chunks = [replace(c, terms=" ".join(question_of(p) for p in found.get(c.article, ())),
+                      anchors=_anchors_in(c.text, found.get(c.article, ()))) for c in chunks]
     stamp = ":".join([doc.sha, *sorted(used)])
     return replace(doc, sha=hashlib.sha256(stamp.encode()).hexdigest()), chunks

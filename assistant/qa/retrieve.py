@@ -22,6 +22,10 @@ MISSING_WEIGHT = 0.02
 MISSING_TOP = 3
 MIN_RELEVANCE = 0.876
 MAX_UNSEEN = 0.8
+# …unless the best passage holds one of the question's rare terms (four characters or more,
+# in at most TERM_MAX_SHARE of the passages) and the dense similarity is not far off.
+TERM_MAX_SHARE = 0.01
+MIN_RELEVANCE_WITH_TERM = 0.84
 
 
 @dataclass
@@ -39,6 +43,7 @@ class Hit:
     chunk_id: str = ""
     kind: str = ""
     extra: str = ""
+    anchors: str = ""
 
     def public(self) -> dict:
         """The fields of the documented JSON output."""
@@ -54,6 +59,7 @@ class SearchResult:
     abstained: bool
     results: list[Hit]
     signals: dict = field(default_factory=dict)
+    vector: np.ndarray | None = None  # the question's query vector (dense and hybrid modes)
 
     def public(self) -> dict:
         return {"query": self.query, "abstained": self.abstained, "results": [h.public() for h in self.results]}
@@ -101,9 +107,10 @@ class Retriever:
         expanded = expand_query(query, self.lexicon)
         allowed = np.array([m.get("kind", "document") in kinds for m in snap.metas]) if kinds else None
         fused: dict[int, float] = {}
-        dense = None
+        dense = qvec = None
         if mode in ("dense", "hybrid"):
-            dense = snap.matrix @ self.store.embedder.query(query)
+            qvec = self.store.embedder.query(query)
+            dense = snap.matrix @ qvec
             for i, r in _ranks(dense, allowed).items():
                 fused[i] = fused.get(i, 0.0) + 1.0 / (RRF_K + r)
         if mode in ("bm25", "hybrid"):
@@ -117,7 +124,7 @@ class Retriever:
         ranked = sorted(fused, key=lambda i: (-fused[i], i))
         hits = [self._hit(snap, i, fused[i]) for i in ranked[:k]]
         signals = self._signals(snap, query, dense, ranked[:MISSING_TOP])  # whatever k is
-        return SearchResult(query, self._abstain(signals), hits, signals)
+        return SearchResult(query, self._abstain(signals), hits, signals, qvec)
 
     @staticmethod
     def _hit(snap: Snapshot, i: int, score: float) -> Hit:
@@ -125,7 +132,7 @@ class Retriever:
         return Hit(
             title=m["title"], article=m.get("article", ""), chapter=m.get("chapter", ""), status=snap.status[i],
             source=m["source"], score=round(float(score), 6), text=snap.texts[i], doc_id=m["doc_id"],
-            chunk_id=snap.ids[i], kind=m.get("kind", ""), extra=m.get("extra", ""),
+            chunk_id=snap.ids[i], kind=m.get("kind", ""), extra=m.get("extra", ""), anchors=m.get("anchors", ""),
         )
 
     def _signals(self, snap: Snapshot, query: str, dense: np.ndarray | None, best: list[int]) -> dict:
@@ -133,14 +140,18 @@ class Retriever:
         question's vocabulary that the knowledge base never uses, and the share that its best
         passages do not use."""
         unseen, missing = snap.lexical.absent(query, best, self.known_terms)
+        top_text = snap.texts[best[0]] if best else ""
         return {
             "dense_top": round(float(dense.max()), 4) if dense is not None and len(dense) else None,
             "unseen": round(unseen, 3),
             "missing": round(missing, 3),
+            "term": next((t for t in snap.lexical.rare_terms(query, TERM_MAX_SHARE) if t in top_text), ""),
         }
 
     @staticmethod
     def _abstain(signals: dict) -> bool:
         if signals["dense_top"] is None:
             return signals["unseen"] >= MAX_UNSEEN
+        if signals["term"] and signals["dense_top"] >= MIN_RELEVANCE_WITH_TERM:
+            return False  # the best passage uses the question's own rare term (先紧后松, 眉毛胡子一把抓)
         return signals["dense_top"] - MISSING_WEIGHT * signals["missing"] < MIN_RELEVANCE

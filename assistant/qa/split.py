@@ -21,6 +21,7 @@ class Chunk:
     article: str = ""
     chapter: str = ""
     terms: str = ""  # search-only words indexed with the passage, never shown (see phrasings)
+    anchors: str = ""  # JSON [[question, anchor], …]: which words of the passage answer which phrasing
 
 
 def is_regulation(text: str) -> bool:

@@ -1,6 +1,7 @@
 """Embeddings computed before, by model and text: the bundled knowledge ships its vectors
-(knowledge/vectors/<model key>.npz, written by scripts/stamp_vectors.py), so a new data
-directory answers from our cards at once. A text the file does not hold (an edited card,
+(knowledge/vectors/<model key>.npz, written by scripts/stamp_vectors.py): the passages'
+vectors, and the query-side vectors of our own questions (model key "<key>:query"), so a new
+data directory answers from our cards at once. A text the file does not hold (an edited card,
 another model) is embedded as usual."""
 from __future__ import annotations
 
@@ -46,8 +47,9 @@ class VectorCache:
         return [self._vectors.get(text_key(model_key, t)) for t in texts]
 
     @staticmethod
-    def write(path: Path, model_key: str, texts: Sequence[str], vectors: np.ndarray) -> None:
-        """Store ``vectors`` of ``texts`` (float16 is plenty for ranking)."""
+    def write(path: Path, entries: Sequence[tuple[str, str, np.ndarray]]) -> None:
+        """Store (model key, text, vector) entries (float16 is plenty for ranking)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        keys = np.array([text_key(model_key, t) for t in texts])
-        np.savez_compressed(path, keys=keys, vectors=np.asarray(vectors, dtype=np.float16))
+        keys = np.array([text_key(model_key, text) for model_key, text, _ in entries])
+        vectors = np.vstack([v for _, _, v in entries]).astype(np.float16)
+        np.savez_compressed(path, keys=keys, vectors=vectors)

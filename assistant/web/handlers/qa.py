@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Iterator
 
 from ...errors import InputError, StoreError
@@ -55,8 +56,10 @@ def ask(app: App, question: str, history: list | None = None) -> dict:
     return app.assistant.ask(question, pairs).to_json()
 
 
-def chat(app: App, message: str, messages: list | None, pairs: list | None) -> Iterator[tuple[list, list, str | None]]:
-    """Stream one turn of the conversation: (chat messages, (question, answer) pairs, new badge or None)."""
+def chat(app: App, message: str, messages: list | None, pairs: list | None,
+         out_dir: Path | None = None) -> Iterator[tuple[list, list, str | None]]:
+    """Stream one turn of the conversation: (chat messages, (question, answer) pairs, new badge or None).
+    A request for a plan or checklist gets the document: its preview, then its files (written to out_dir)."""
     messages = list(messages or [])
     pairs = list(pairs or [])
     try:
@@ -73,7 +76,7 @@ def chat(app: App, message: str, messages: list | None, pairs: list | None) -> I
     try:
         with_cards(app)
         assistant = app.assistant
-        for text, answer in assistant.stream(message, pairs[-6:]):
+        for text, answer in app.stream(message, pairs[-6:], out_dir):
             messages[-1] = {"role": "assistant", "content": esc_md(text) or "…"}
             if answer is not None:
                 final = answer
@@ -85,6 +88,7 @@ def chat(app: App, message: str, messages: list | None, pairs: list | None) -> I
     if final is not None:
         messages[-1] = {"role": "assistant", "content": answer_markdown(final.answer, final.notice)}
         messages.extend(source_messages(final))
+        messages.extend({"role": "assistant", "content": {"path": f}} for f in (final.action or {}).get("files", []))
         pairs.append((message, final.answer))
         yield messages, pairs, badge_html(assistant.mode_label, final.notice)
 

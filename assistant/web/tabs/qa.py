@@ -23,7 +23,7 @@ def build(page: Page) -> None:
         clear = gr.Button("新对话", size="sm", elem_id="new-chat")
 
     def chat(message: str, messages: list, history: list):
-        for messages, history, new_badge in qa.chat(page.app, message, messages, history):
+        for messages, history, new_badge in qa.chat(page.app, message, messages, history, page.outputs.folder()):
             yield messages, history, "", gr.skip() if new_badge is None else new_badge
 
     def ask(question: str, history: list[list[str]] | None = None) -> dict:

@@ -1,0 +1,127 @@
+"""What a question asks: the kind of answer (a number, a frequency, a time limit, a body or
+role, yes or no, steps, a definition, a list) and about what (its subject words).
+
+A question may hold several asks (能不能…？最多几家？); each is answered on its own. This is
+rule-based on purpose: it runs offline, in microseconds, and is the same with or without a model.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+#: Answer kinds, most specific first: the first kind whose cue a part holds is its kind.
+KINDS = ("definition", "frequency", "duration", "when", "who", "rate", "number", "yes_no", "steps", "list", "other")
+
+_CUES: dict[str, str] = {
+    "definition": r"什么是|是什么|指什么|是指什么|啥是|啥叫|什么叫|何为|何谓|含义|什么意思|啥意思|怎么理解|如何理解|怎样理解|性质",
+    "frequency": (r"多久(?:要|得|需要|应当|应该)?(?:开|召开|举行|进行|搞|组织|考察|汇报|报告|公布|交|缴|评议|讲|上|谈)?[^，。？?]{0,4}(?:一次|一回)"
+                  r"|多长时间(?:开|召开|举行|进行|搞)?[^，。？?]{0,4}(?:一次|一回)|(?:一年|每年|每月|每季度|一个月|一季度|半年)[^，。？?]{0,6}(?:几次|几回|多少次)"
+                  r"|(?:几次|几回|多少次)|频次|频率|多久(?:开|召开|举行|进行|考察|汇报|公布|交纳|缴纳|交|缴)"),
+    "duration": (r"多长时间|多久|几年|几个月|多少天|几天|多少年|多少个月|几周|期限|时限|多长|最长|最短|几个工作日|多少个工作日|"
+                 r"任期|有效期|多少学时|几个学时|几学时|多少小时|几小时"),
+    "when": r"什么时候|何时|哪天|哪一天|几月|哪个月|什么时间|从哪天|从何时|何日|起算|哪一年|时间节点|哪个时候|啥时候|几时|哪个季度|什么季节",
+    "who": (r"谁|由哪|哪个部门|哪级|哪一级|什么人|什么组织|哪个组织|什么部门|找哪|归哪|哪里批|哪批|哪个单位|哪个党组织|"
+            r"什么机关|哪个机关|什么级别|什么党组织|设什么|哪种组织|哪个层级|还是"),
+    "rate": r"比例|百分之|多少钱|交多少|缴多少|标准是多少|按什么标准|什么标准",
+    "number": r"几个|几名|多少人|几人|多少名|几位|多少个|多少|几家|几所|人数|几级|几种|几类|几项|几条|几届|几票|几成|几分之",
+    "yes_no": (r"能不能|可不可以|可以不|能否|可否|是否|要不要|需不需要|需要不需要|用不用|算不算|是不是|有没有|行不行|会不会|"
+               r"该不该|应不应该|可以吗|能吗|行吗|要吗|需要吗|必须吗|算吗|有吗|吗[？?]?$|么[？?]?$"),
+    "steps": (r"怎么办|怎样办|如何办|怎么处理|如何处理|怎样处理|流程|程序|步骤|手续|怎么(?:办理|做|开|写|转|交|算|确定|选|补|进行|操作|弄|搞)|"
+              r"如何(?:办理|做|开展|进行|确定|转|交|选|补|操作|计算)|怎样(?:办理|做|开展|进行|确定|转|交|选|补)|怎么|如何|怎样"),
+    "list": r"哪些|哪几|有什么|包括|包含|有啥|都有|分为|几种|几类|条件|要求|原则|范围|用途|情形|内容|职责|任务",
+}
+CUE_RE = {kind: re.compile(pattern) for kind, pattern in _CUES.items()}
+# words that carry the question's form, not its subject (dropped after segmentation)
+FILLER_WORDS = frozenset("""
+请问 问一下 想问 咨询 一下 我们 咱们 我的 我 你 你们 您 你好 谢谢 急 网友 各位 大家 请教 这个 那个 这些 那些 一般 通常 到底 究竟 具体
+规定 要求 有关 相关 关于 的话 情况 情况下 时候 为什么 什么 怎么 怎样 如何 为何 啥 咋 多久 多长 多长时间 多少 几 几个 几次 几回 几年
+几天 几个月 一次 一回 哪些 哪个 哪里 哪儿 哪 谁 吗 呢 啊 吧 呀 么 能否 是否 可否 可以 可不可以 能不能 要不要 需不需要 是不是
+有没有 算不算 行不行 能 能够 要 需要 应该 应当 必须 得 会 该 最多 最少 最长 最短 至少 最早 最晚 上限 下限 大概 大约 左右
+才能 才 就 都 也 还 又 再 已经 现在 目前 是 有 在 给 当 把 被 让 对 和 与 或 或者 及 以及 等 的 了 着 过 呢 吗 么 嘛 哈 呗 啦
+多 最 按 开 搞 弄 做 办 下 上 中 里 后 前 一年 一个 一名 每 该怎么 怎么办 怎么样 如何是好 理解 意思 含义 是指 指
+""".split())
+_PART_SPLIT_RE = re.compile(r"[？?；;]|(?<=[吗么呢])[，,]|，(?=(?:最多|最少|最长|最短|多久|几|多少|什么时候|谁|能不能|可不可以|是否|要不要|那|还有|另外))")
+_YES_WORDS = (
+    (re.compile(r"需不需要|需要不需要|是否需要|需要吗|需要.*吗"), "需要", "不需要"),
+    (re.compile(r"要不要|要.*吗$|用不用"), "要", "不需要"),
+    (re.compile(r"算不算|算吗|算.*吗$"), "算", "不算"),
+    (re.compile(r"有没有|有.*吗$"), "有", "没有"),
+    (re.compile(r"必须.*吗|是否必须"), "必须", "不是必须"),
+    (re.compile(r"是不是|是.*吗$"), "是", "不是"),
+    (re.compile(r"会不会|会.*吗$"), "会", "不会"),
+)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One thing a question asks: its kind and the words it is about."""
+
+    kind: str
+    text: str
+    kinds: tuple[str, ...] = ()  # every kind the part's cues allow, most specific first
+    subject: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def bound(self) -> str:
+        """'max' for 最多/最长/上限, 'min' for 最少/至少/起码, '' otherwise."""
+        if re.search(r"最多|最长|上限|最晚|不超过|最迟|顶多|最大", self.text):
+            return "max"
+        if re.search(r"最少|至少|起码|最短|下限|最早|最低|最小", self.text):
+            return "min"
+        return ""
+
+    def yes_no_words(self) -> tuple[str, str]:
+        """The words a yes and a no open with for this question (可以/不可以, 需要/不需要 …)."""
+        for pattern, yes, no in _YES_WORDS:
+            if pattern.search(self.text):
+                return yes, no
+        return "可以", "不可以"
+
+
+def _kinds(text: str) -> tuple[str, ...]:
+    found = tuple(k for k in KINDS if k in CUE_RE and CUE_RE[k].search(text))
+    # "多久…一次" is a frequency, not a duration; "几次" is a frequency, not a count
+    if "frequency" in found:
+        found = tuple(k for k in found if k not in ("duration", "number"))
+    if "rate" in found:
+        found = tuple(k for k in found if k != "number")
+    return found or ("other",)
+
+
+# cue words that also name what is asked about: kept in the subject
+CONTENT_CUES = frozenset("任期 期限 时限 有效期 人数 比例 标准 程序 流程 手续 步骤 条件 要求 原则 范围 用途 情形 内容 职责 任务 "
+                         "性质 含义 频次 频率 学时 工作日".split())
+_KEEP_ONE = frozenset("村镇县省市区乡校院所厂团票岁党")
+
+
+def subject_words(text: str) -> list[str]:
+    """The content words of a question (precise segmentation, fillers and cue words dropped)."""
+    from .lexical import _jieba
+
+    out = []
+    for w in _jieba().cut(unicodedata.normalize("NFKC", text)):
+        w = w.strip()
+        if (not w or w in FILLER_WORDS or re.fullmatch(r"[\W_]+", w) or (len(w) == 1 and w not in _KEEP_ONE)
+                or (w not in CONTENT_CUES and any(CUE_RE[k].fullmatch(w) for k in CUE_RE))):
+            continue
+        out.append(w)
+    return list(dict.fromkeys(out))
+
+
+def analyse(question: str) -> list[Ask]:
+    """The asks of a question, in the order asked; a part without a cue of its own joins its neighbour."""
+    text = unicodedata.normalize("NFKC", question).strip()
+    parts = [p.strip(" ，,。") for p in _PART_SPLIT_RE.split(text) if p and p.strip(" ，,。")]
+    asks: list[Ask] = []
+    for part in parts or [text]:
+        kinds = _kinds(part)
+        if kinds == ("other",) and asks:  # context for the previous part (…，我工资6500)
+            prev = asks[-1]
+            asks[-1] = Ask(prev.kind, f"{prev.text}，{part}", prev.kinds)
+            continue
+        if asks and asks[-1].kinds == kinds and kinds != ("other",) and len(part) < 6:
+            continue
+        asks.append(Ask(kinds[0], part, kinds))
+    whole = subject_words(text)
+    return [Ask(a.kind, a.text, a.kinds, tuple(dict.fromkeys(subject_words(a.text) + whole))) for a in asks]

@@ -1,0 +1,462 @@
+"""The offline answer: a first line that states what was asked, or says honestly that no
+retrieved passage states it.
+
+For each ask of the question (assistant.qa.asks) every sentence of the retrieved passages is a
+candidate. A candidate scores by how much of the ask's subject it covers (IDF-weighted, the
+lexicon's formal words standing in for colloquial ones), how well it states the kind of thing
+asked (a number, a frequency, a body, a list…), how closely one of our own questions about it
+matches the user's (a card's 问/答 pair, or a phrasing of knowledge/questions anchored in that
+sentence), whether it sits in the card section that answers this kind of ask (什么时候, 谁来做,
+怎么做…), and by its passage's rank. The best candidate answers the ask only when one of our
+questions matches it closely, or when it states the kind asked and covers the subject well
+enough; otherwise the answer says that no rule found states it and lists the most relevant
+passages. Yes/no asks open with the yes or no the sentence supports; steps and lists carry the
+enumeration that follows their lead sentence.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from ..citations import LABEL_RE
+from ..knowledge import OUR_KINDS
+from .asks import Ask, analyse, subject_words
+
+# weights and thresholds: chosen on bench/devset.jsonl and bench/realdev.jsonl (README "回答评测")
+# Chosen on bench/devset.jsonl + bench/realdev.jsonl, for the product configuration and a fresh machine
+# together: the most correct first lines while answers that state something else (and answers
+# to what no text settles) stay under 4.5 % of each set (README "回答评测").
+W_COVER, W_CONTEXT, W_KIND, W_MATCH, W_SECTION, W_BOUND, W_RANK, W_POS = 1.5, 0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.03
+W_DENSE, DENSE_FLOOR = 20.0, 0.85  # the dense similarity of our closest question, above the floor
+IDF_CAP = 4.0           # a very rare word weighs no more than this
+MIN_MATCH = 0.5         # one of our questions this close to the user's (in words) makes its answer direct…
+MIN_COVER = (0.6, 0.95)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
+MAX_LINE = 220          # characters of a first line built from an enumeration
+MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
+
+# which section of a card answers which kind of ask
+SECTION_KINDS = {
+    "是什么": ("definition", "list", "other"), "做什么": ("definition", "list", "other"),
+    "什么时候": ("when", "frequency", "duration"), "谁来做": ("who",),
+    "怎么做": ("steps",), "支部可以怎么做": ("steps", "list", "other"),
+    "合格标准": ("list", "other"), "要解决的问题": ("list", "other"),
+}
+
+_LIST_MARK_RE = re.compile(r"^(?:[-*•·]\s*|\d{1,2}[.、．](?!\d)\s*|[（(][一二三四五六七八九十]+[）)]\s*|#+\s*)+")
+_ENUM_RE = re.compile(r"^(?:[（(][一二三四五六七八九十]+[）)]|\d{1,2}[.、．](?!\d)|[-*•·])")
+_MD_RE = re.compile(r"\*\*|__|`|^\s*>\s*|^\s*#+\s*")
+_TABLE_ROW_RE = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{2,}")
+# lines of a card that are not answers: typical mistakes, worked examples, the practice mark
+_NOT_ANSWER_RE = re.compile(r"^(?:常见错误|例：|示例|算例|资料边界|（地方实践)")
+# a card's 依据 line (《…》第X条：shorthand of the article): a pointer, not an answer
+_BASIS_LINE_RE = re.compile(r"^《[^》]+》(?:第[零〇一二两三四五六七八九十百千]+(?:条|部分|点)|序言)(?:、第[^：]+)?[：:]")
+_NO_RULE_RE = re.compile(r"没有(?:具体|明确|统一)?规定|未作(?:具体|明确)?规定|没有写|不涉及|收录的文件(?:里|中)没有|未见规定|没有找到")
+
+_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千半]+)"
+_FORMS: dict[str, re.Pattern] = {
+    "number": re.compile(rf"{_NUM}\s*(?:个|名|人|家|次|元|%|％|级|种|类|项|所|岁|学时|届|票|倍|分之|至{_NUM})|半数|过半|多数|三分之二|二分之一"),
+    "frequency": re.compile(rf"每(?:年|月|季度|半年|周|届|个月)|一般每|定期|至少.{{0,8}}{_NUM}\s*次|{_NUM}\s*次|按月|逐月|一年一次|每年度|随时召开"),
+    "duration": re.compile(rf"{_NUM}\s*(?:个月|年|日|天|个工作日|工作日|周|学时|小时)|期限"),
+    "when": re.compile(rf"年底|年初|年末|第[一二三四]季度|[一二三四]季度|{_NUM}\s*月(?!份工资)|之日|当月|次月|届满前|期满前|会前|会后|以前|之前|前{_NUM}"),
+    "who": re.compile(r"党委|党组|党支部|支部委员会|支委会|党员大会|书记|副书记|委员|组织部门|纪委|纪律检查委员会|上级党组织|"
+                      r"基层党委|党总支|总支部|机关党委|介绍人|本人|党小组|培养联系人|组织员|党组织|工委|派驻"),
+    "rate": re.compile(r"%|％|百分之|元"),
+    "yes_no": re.compile(r"可以|可|应当|应|必须|须|不得|不能|不可|不予|禁止|严禁|不准|允许|有权|无权|不再|不宜|能够|一律|视为|不作为|"
+                         r"不列为|享有|没有"),
+    "definition": re.compile(r"是指|是党|是.{0,30}的|即|称为|指的是|分为|包括|为"),
+}
+_STEP_WORDS_RE = re.compile(r"手续是|程序是|步骤|流程|程序：|手续：|依次|按照以下|首先")
+_ENUMERATES_RE = re.compile(r"包括|分为|下列|以下|有[一二两三四五六七八九十\d]+(?:种|类|项|个方面)")
+_ASKS_NEGATION_RE = re.compile(r"(?:能|可以|可|要|得|会|准)\S{0,4}不(?!能|可以|行|要|会|用|是)|不\S{0,3}(?:可以吗|行吗|行不行|可不可以)")
+_MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多")
+_MIN_RE = re.compile(r"不少于|至少|以上|不低于|起码|满")
+_NEGATIVE_RE = re.compile(r"不得|不能|不可|不予|不准|禁止|严禁|不应|不宜|不再|无权|不允许|不作为|不列为|不算|不计|不需要|不必|无需|"
+                          r"不是|没有(?:表决权|选举权|被选举权)|不享有|不发展|不收|不转|不接收|不批准|不承认|不一律|不一定")
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved passage as the composer reads it."""
+
+    n: int          # its citation number
+    text: str
+    title: str = ""
+    chapter: str = ""
+    kind: str = ""  # document / card / practice
+    anchors: str = ""  # JSON [[phrasing, anchor], …] (see assistant.qa.phrasings)
+
+    @property
+    def context(self) -> str:
+        return f"{self.title} {self.chapter}"
+
+    @property
+    def section(self) -> str:
+        """The card section the passage is (是什么, 怎么做 …); "" for a regulation."""
+        return self.chapter if self.kind in OUR_KINDS else ""
+
+
+@dataclass(frozen=True)
+class QuestionVectors:
+    """The user's question vector and the stored vectors of our own questions (by ask_key)."""
+
+    query: object = None  # np.ndarray
+    stored: dict = field(default_factory=dict)
+    model_key: str = ""
+
+    def similarity(self, question: str) -> float:
+        """Cosine similarity of the user's question and one of ours; 0 when either is missing."""
+        v = self.stored.get(ask_key(self.model_key, question)) if self.query is not None else None
+        return float(v @ self.query) if v is not None else 0.0
+
+
+@dataclass
+class Candidate:
+    """One sentence of a retrieved passage that could answer an ask."""
+
+    text: str
+    passage: Passage
+    rank: int       # the passage's rank among the retrieved ones (0 = best)
+    pos: int        # the sentence's place in its passage
+    asked: str = ""  # the card question this sentence answers
+    tail: tuple[str, ...] = ()  # the enumeration after a lead sentence ending in "："
+    no_rule: bool = False  # the sentence says the texts set no rule for this
+    phrasings: tuple[str, ...] = ()  # our colloquial questions anchored in this sentence
+
+    @property
+    def full(self) -> str:
+        return self.text + "；".join(self.tail)
+
+
+@dataclass
+class Part:
+    """The answer to one ask: the line, the source it rests on, whether it is direct, and the
+    other candidates in the order they scored (for key points)."""
+
+    ask: Ask
+    line: str
+    n: int | None
+    direct: bool
+    ranked: list = field(default_factory=list)
+
+
+# -- reading passages ---------------------------------------------------------------------------
+def clean(line: str) -> str:
+    """A line of a card or regulation as plain text: no Markdown, no list mark, no article label."""
+    line = re.sub(rf"^{LABEL_RE.pattern}(?:（续）)?[\s\u3000]*", "", line.strip())
+    line = _MD_RE.sub("", line)
+    return _LIST_MARK_RE.sub("", line).strip()
+
+
+def _plain(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _lines(text: str) -> list[str]:
+    """A passage's lines as plain text: a Markdown table becomes one sentence per row."""
+    lines = text.split("\n")
+    out: list[str] = []
+    header: list[str] | None = None
+    for i, raw in enumerate(lines):
+        if _TABLE_RULE_RE.match(raw):
+            continue
+        if not _TABLE_ROW_RE.match(raw):
+            header = None
+            out.append(raw)
+            continue
+        cells = [clean(c) for c in raw.strip().strip("|").split("|") if c.strip()]
+        if header is None and i + 1 < len(lines) and _TABLE_RULE_RE.match(lines[i + 1]):
+            header = cells
+        elif header and len(header) == len(cells) > 1:
+            out.append("- " + "；".join(f"{h}：{c}" for h, c in zip(header, cells)) + "。")
+        else:
+            out.append("- " + "，".join(cells) + "。")
+    return out
+
+
+def our_questions(text: str, anchors: str) -> list[str]:
+    """Our own questions in a passage: a card's 问： lines and the phrasings anchored in it."""
+    asked = [clean(ln)[2:].strip() for ln in text.split("\n") if clean(ln).startswith(("问：", "问:"))]
+    return list(dict.fromkeys(asked + [q for q, _ in (json.loads(anchors) if anchors else [])]))
+
+
+def ask_key(model_key: str, question: str) -> str:
+    """The store key of one of our questions' vector (assistant.qa.index.Store.put_asks)."""
+    from .vectors import text_key
+
+    return text_key(f"{model_key}:query", question)
+
+
+def candidates(p: Passage, rank: int) -> list[Candidate]:
+    """Every statement of a passage: card answers with their questions, sentences with the
+    phrasings anchored in them, enumerations kept with their lead, Markdown removed."""
+    out: list[Candidate] = []
+    lines = _lines(p.text)
+    asked = ""
+    i = 0
+    while i < len(lines):
+        line = clean(lines[i])
+        i += 1
+        if not line:
+            continue
+        if line.startswith(("问：", "问:")):
+            asked = line[2:].strip()
+            continue
+        this_asked = ""
+        if line.startswith(("答：", "答:")):
+            line, this_asked = line[2:].strip(), asked
+        asked = ""
+        if _NOT_ANSWER_RE.match(line) or _BASIS_LINE_RE.match(line):
+            continue
+        tail: list[str] = []
+        if line.endswith(("：", ":")):  # a lead: the enumeration below belongs to it
+            while i < len(lines) and (_ENUM_RE.match(lines[i].strip()) or (lines[i].strip() and not tail)):
+                item = clean(lines[i])
+                if not item or item.startswith(("问：", "答：")) or _BASIS_LINE_RE.match(item):
+                    break
+                tail.append(item.rstrip("。；;"))
+                i += 1
+        sentences = [s.strip() for s in re.split(r"(?<=[。！？])", line) if s.strip()]
+        for sent in sentences:
+            if len(sent) > 3 and not sent.endswith(("？", "?")):
+                lead = sent.endswith(("：", ":"))
+                out.append(Candidate(sent, p, rank, len(out), this_asked, tuple(tail) if lead else (),
+                                     bool(_NO_RULE_RE.search(sent))))
+    for question, anchor in (json.loads(p.anchors) if p.anchors else []):
+        a = _plain(anchor)
+        for c in out:
+            if a in _plain(c.full):
+                c.phrasings += (question,)
+                break
+    return out
+
+
+# -- coverage -----------------------------------------------------------------------------------
+class Coverage:
+    """How much of a question's subject a text covers: IDF-weighted, with the lexicon's formal
+    words standing in for colloquial ones and partial credit for shared character pairs."""
+
+    def __init__(self, words: Sequence[str], idf: Callable[[str], float], lexicon: dict[str, list[str]]) -> None:
+        self.words = list(words)
+        groups = []
+        for w in words:
+            forms = [w] + [t for k, terms in lexicon.items() if k == w or (len(k) > 1 and k in w) for t in terms]
+            groups.append((tuple(dict.fromkeys(forms)), idf(w)))
+        self.groups = [(forms, weight) for forms, weight in groups if weight > 0]
+        self.total = sum(weight for _, weight in self.groups) or 1.0
+
+    def __call__(self, text: str, partial: float = 0.5) -> float:
+        """The covered share; a word not in the text still earns ``partial`` times the share of
+        its character pairs that are (党小组长 in 党小组), for ranking — 0 for deciding."""
+        text = unicodedata.normalize("NFKC", text)
+        got = 0.0
+        for forms, weight in self.groups:
+            if any(f in text for f in forms):
+                got += weight
+                continue
+            pairs = [forms[0][i:i + 2] for i in range(len(forms[0]) - 1)]
+            if pairs and partial:
+                got += partial * weight * sum(p in text for p in pairs) / len(pairs)
+        return got / self.total
+
+
+def idf_of(lexical) -> Callable[[str], float]:
+    """The weight of a question word: its IDF over the passages, capped. A word the knowledge
+    base never uses (colloquial: 隔、调走、借出去) weighs nothing here: retrieval, the lexicon
+    and the phrasings have already bridged it, and no passage can contain it."""
+    def idf(word: str) -> float:
+        return min(lexical.idf(word), IDF_CAP) if word in lexical.df else 0.0
+    return idf
+
+
+# -- the kind of answer -------------------------------------------------------------------------
+def kind_strength(kind: str, text: str) -> float:
+    """How well a sentence states the kind of thing asked, from 0 to 1: a list or steps by
+    how many items it enumerates, the other kinds by the form of their answer."""
+    if kind in ("list", "steps"):
+        items = max(text.count("、"), text.count("；") + text.count(";")) + 1
+        strength = min(1.0, (items - 1) / 3)
+        if kind == "steps" and _STEP_WORDS_RE.search(text):
+            strength += 0.5
+        if _ENUMERATES_RE.search(text):
+            strength += 0.3
+        return min(1.0, strength)
+    if kind == "other":
+        return 0.5
+    form = _FORMS.get(kind)
+    return 1.0 if form is None or form.search(text) else 0.0
+
+
+def _strength(ask: Ask, c: Candidate) -> float:
+    section_fits = any(k in SECTION_KINDS.get(c.passage.section, ()) for k in ask.kinds)
+    return 1.0 if section_fits else max(kind_strength(k, c.full) for k in ask.kinds)
+
+
+def _polarity(ask: Ask, c: Candidate, cover: Coverage) -> str | None:
+    """'yes' or 'no' as the sentence's clause about the subject says it; None when unclear —
+    the clause says little of the subject, or the question itself asks about a negation
+    (能不收吗、可以不参加吗), where the rule's own words answer better than a bare yes or no."""
+    if _ASKS_NEGATION_RE.search(ask.text):
+        return None
+    clauses = [x for x in re.split(r"[，；,;]", c.text) if x.strip()] or [c.text]
+    best = max(clauses, key=cover)
+    if cover(best) < MIN_CLAUSE_COVER:
+        return None
+    if _NEGATIVE_RE.search(best) or (_NEGATIVE_RE.search(c.text) and not _FORMS["yes_no"].search(best)):
+        return "no"
+    return "yes" if _FORMS["yes_no"].search(best) else None
+
+
+# -- matching our own questions -----------------------------------------------------------------
+def _match(question_cover: Coverage, asked: str, idf: Callable[[str], float], lexicon: dict[str, list[str]],
+           question: str, ask: Ask) -> float:
+    """How closely one of our questions matches the user's: the harmonic mean of how much of
+    the user's subject it covers and how much of its own the user's question covers (exact
+    words, IDF-weighted), discounted when it asks a different kind of thing."""
+    forward = question_cover(asked, partial=0.0)
+    back = Coverage(subject_words(asked), idf, lexicon)(question, partial=0.0)
+    if not forward or not back:
+        return 0.0
+    same_kind = bool({a.kind for a in analyse(asked)} & set(ask.kinds))
+    return 2 * forward * back / (forward + back) * (1.0 if same_kind else 0.6)
+
+
+def _best_match(question_cover: Coverage, c: Candidate, idf: Callable[[str], float], lexicon: dict[str, list[str]],
+                question: str, ask: Ask, vectors: QuestionVectors) -> tuple[float, float]:
+    """(word match, meaning match) of the closest of our questions this sentence answers."""
+    asked = ((c.asked,) if c.asked else ()) + c.phrasings
+    words = max((_match(question_cover, a, idf, lexicon, question, ask) for a in asked), default=0.0)
+    meaning = max((vectors.similarity(a) for a in asked), default=0.0)
+    return words, meaning
+
+
+# -- choosing and shaping -----------------------------------------------------------------------
+@dataclass
+class _Scored:
+    c: Candidate
+    score: float
+    cover: float   # with partial credit (ranking)
+    match: float   # word match of our closest question
+    strength: float = 0.0
+    exact: float = 0.0  # coverage without partial credit (deciding)
+    dense: float = 0.0  # meaning match of our closest question
+
+
+def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float = 0.0) -> _Scored:
+    cov = cover(f"{c.asked} {c.full}")
+    strength = _strength(ask, c)
+    bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
+    section_fits = any(k in SECTION_KINDS.get(c.passage.section, ()) for k in ask.kinds)
+    score = (W_COVER * cov + W_CONTEXT * cover(c.passage.context) + W_KIND * strength + W_MATCH * match
+             + (W_SECTION if section_fits else 0.0) + (W_BOUND if bound is not None and bound.search(c.text) else 0.0)
+             + W_DENSE * max(0.0, dense - DENSE_FLOOR) - W_RANK * c.rank - W_POS * c.pos)
+    return _Scored(c, score, cov, match, strength, cover(f"{c.asked} {c.full}", partial=0.0), dense)
+
+
+def _section_line(c: Candidate, pool: list[Candidate]) -> str:
+    """Steps or a list from a card section: its statements in order, numbered."""
+    items = [x.text.rstrip("。；") for x in pool if x.passage is c.passage and not x.asked]
+    return "；".join(f"{i}. {t}" for i, t in enumerate(items, 1)) + "。" if len(items) > 1 else c.text
+
+
+def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate]) -> str:
+    """The first-line text for a chosen sentence: yes/no first, enumeration carried along."""
+    c = s.c
+    text = c.text
+    if c.tail:
+        joined = "；".join(t if re.match(r"[（(]", t) else f"（{i}）{t}" for i, t in enumerate(c.tail, 1))
+        text = f"{text}{joined}"
+    elif ask.kind in ("steps", "list") and c.passage.section in SECTION_KINDS and not c.asked:
+        text = _section_line(c, pool)
+    if len(text) > MAX_LINE:
+        text = text[:MAX_LINE].rstrip("；，、") + "……"
+    if ask.kind == "yes_no" and not c.asked:  # our own answers already open with their yes or no
+        verdict = _polarity(ask, c, cover)
+        if verdict:
+            yes, no = ask.yes_no_words()
+            text = f"{yes if verdict == 'yes' else no}。{text}"
+    return text
+
+
+def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: dict[str, list[str]],
+                 vectors: QuestionVectors = QuestionVectors()) -> list[Part]:
+    """The answer to each ask of the question from the retrieved passages (best first)."""
+    idf = idf_of(lexical)
+    pool = [c for rank, p in enumerate(passages) for c in candidates(p, rank)]
+    whole_words = subject_words(question)
+    whole = Coverage(whole_words, idf, lexicon)
+    parts: list[Part] = []
+    used: set[str] = set()
+    for ask in analyse(question):
+        own = subject_words(ask.text)
+        cover = Coverage(list(dict.fromkeys(own + whole_words)), idf, lexicon)
+        scored = [_score(ask, c, cover, *_best_match(whole, c, idf, lexicon, question, ask, vectors))
+                  for c in pool if c.text not in used]
+        if not scored:
+            parts.append(Part(ask, "", None, False))
+            continue
+        scored.sort(key=lambda s: -s.score)
+        best = scored[0]
+        cov = best.exact
+        if ask.kind in ("definition", "list", "steps", "other"):  # a card section is about its card's title
+            cov = min(1.0, cov + 0.5 * cover(best.c.passage.context, partial=0.0))
+        direct = not best.c.no_rule and (
+            best.match >= MIN_MATCH or (best.strength >= 0.5 and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1]))
+        used.add(best.c.text)
+        parts.append(Part(ask, _line_for(ask, best, cover, pool), best.c.passage.n, direct, scored[1:]))
+    return parts
+
+
+def key_points(parts: list[Part], limit: int = 3, max_sources: int = 3) -> list[tuple[int, str]]:
+    """Up to ``limit`` further statements for the first ask, best first, drawing on at most
+    ``max_sources`` passages in all."""
+    if not parts:
+        return []
+    shown = {p.line for p in parts}
+    cited = [p.n for p in parts if p.direct and p.n is not None]
+    out: list[tuple[int, str]] = []
+    for s in parts[0].ranked:
+        n = s.c.passage.n
+        text = s.c.full if len(s.c.full) <= MAX_LINE else s.c.full[:MAX_LINE] + "……"
+        if any(text in x or s.c.text in x for x in shown):
+            continue
+        text = f"{s.c.asked}{text}" if s.c.asked else text  # a card's answer with the question it answers
+        if any(text in x for x in shown) or s.score < parts[0].ranked[0].score / 2:
+            continue
+        if n not in cited and len(set(cited)) >= max_sources:
+            continue
+        out.append((n, text))
+        shown.add(text)
+        cited.append(n)
+        if len(out) == limit:
+            break
+    return out
+
+
+def related(passages: Sequence[Passage], question: str, lexical, lexicon: dict[str, list[str]],
+            limit: int = 3) -> list[tuple[int, str]]:
+    """The most relevant sentence of each passage (for the key points, or for an answer that
+    found no direct rule)."""
+    cover = Coverage(subject_words(question), idf_of(lexical), lexicon)
+    out = []
+    for rank, p in enumerate(passages[:limit]):
+        cands = [c for c in candidates(p, rank) if not c.no_rule]
+        if cands:
+            best = max(cands, key=lambda c: (cover(f"{c.asked} {c.full}"), -c.pos))
+            text = f"{best.text}{'；'.join(best.tail)}" if best.tail else best.text
+            out.append((p.n, text if len(text) <= MAX_LINE else text[:MAX_LINE] + "……"))
+    return out
+
+
+def first_line(parts: list[Part]) -> str:
+    """答：… for the direct parts, naming a part without basis as such."""
+    pieces = []
+    for p in parts:
+        if p.direct:
+            pieces.append(f"{p.line.rstrip('。')}[{p.n}]")
+        elif len(parts) > 1:
+            pieces.append(f"（“{p.ask.text}”）没有找到直接规定这一点的条文")
+    return "答：" + "；".join(pieces) + "。"
