@@ -226,6 +226,7 @@ class Corpus:
             elif cur:
                 arts[cur].append(line)
         if not arts:  # numbered 一、二、…: a notice's points (第X点) or headed sections (第X部分)
+            preamble: list[str] = []
             for line in text.splitlines():
                 m = self.POINT.match(line)
                 if m:
@@ -236,6 +237,10 @@ class Corpus:
                     arts[cur] = [line]
                 elif cur:
                     arts[cur].append(line)
+                else:
+                    preamble.append(line)
+            if any(k.endswith("部分") for k in arts):  # what comes before the first 部分 is its 序言
+                arts = {"序言": preamble, **arts}
         return {k: "\n".join(v) for k, v in arts.items()}
 
     def _split_seed(self, text: str) -> dict[str, str]:
@@ -465,7 +470,8 @@ def test_sections_of_a_text_without_articles(corpus: Corpus):
     assert "办好中国的事情" not in corpus.article_text(zhunze, "第一部分")  # the preamble is no section
     assert corpus.article_text(zhunze, "第十二部分").startswith("十二、")
     labels = list(corpus.articles[zhunze])
-    assert labels == [f"第{n}部分" for n in "一二三四五六七八九十"] + ["第十一部分", "第十二部分"]
+    assert labels == ["序言"] + [f"第{n}部分" for n in "一二三四五六七八九十"] + ["第十一部分", "第十二部分"]
+    assert corpus.article_text(zhunze, "序言").count("办好中国的事情") == 1
     tongzhi = corpus.articles["中共中央组织部关于做好高校毕业生党员组织关系管理工作的通知"]
     assert list(tongzhi) == [f"第{n}点" for n in "一二三四五六"]
     # numbers of a 部分 come from that section only: 第二部分 names a 100, 第九部分 no number
@@ -821,3 +827,59 @@ def test_no_copied_runs(path: Path, corpus: Corpus):
     runs = copied_runs(text)
     assert not runs, "runs of 30+ characters copied from the corpus:\n" + "\n".join(
         f"[{src}] {w}" for w, src in runs)
+
+
+# --------------------------------------------------------------------------- FAQ cards
+FAQ_DIR = KNOWLEDGE_DIR / "faq"
+FAQ_FILES = sorted(FAQ_DIR.glob("*.md"))
+FAQ_ANSWER_CITATION = re.compile(r"（《([^》]+)》((?:第[" + CN_NUM + r"]+(?:条|部分|点))|序言)）。?$")
+
+
+def enumerated_items(article: str) -> int:
+    """How many items an article enumerates as （一）（二）… (an answer may say 共五种)."""
+    found = [cn_label_to_int(m) for m in re.findall(r"[（(]([" + CN_NUM + r"]+)[）)]", article)]
+    return max(found, default=0)
+
+
+def faq_pairs(body: str) -> list[tuple[str, str, str]]:
+    """(## label, question, answer) for every 问/答 pair of an FAQ card."""
+    out, label, question = [], "", ""
+    for line in body.splitlines():
+        line = line.strip()
+        if line.startswith("## "):
+            label = line[3:].strip()
+        elif line.startswith("问："):
+            question = line[2:]
+        elif line.startswith("答："):
+            out.append((label, question, line[2:]))
+    return out
+
+
+def test_faq_cards_exist_for_the_regulations_with_phrasings():
+    questions = {p.stem for p in (KNOWLEDGE_DIR / "questions").glob("*.yaml")} - {"fazhan-dangyuan-gongzuo-xize-2014"}
+    assert questions <= {p.stem for p in FAQ_FILES}, "every current regulation we write phrasings for has an FAQ card"
+
+
+@pytest.mark.parametrize("path", FAQ_FILES, ids=lambda p: p.stem)
+def test_faq_answers_cite_their_article_and_state_its_numbers(path: Path, corpus: Corpus):
+    meta, body = parse_card(path)
+    assert meta.get("kind") == "faq" and str(meta["title"]).startswith("常见问答：")
+    title = str(meta["title"]).removeprefix("常见问答：")
+    pairs = faq_pairs(body)
+    assert len(pairs) >= 20, "an FAQ card answers the regulation's frequent questions"
+    labels = list(dict.fromkeys(label for label, _, _ in pairs))
+    assert [s["article"] for s in meta["sources"]] == labels and all(s["doc"] == title for s in meta["sources"])
+    problems = []
+    for label, question, answer in pairs:
+        m = FAQ_ANSWER_CITATION.search(answer)
+        if not m or (m.group(1), m.group(2)) != (title, label):
+            problems.append(f"{label} {question}: the answer must end with （《{title}》{label}）")
+            continue
+        if err := corpus.resolve(title, label):
+            problems.append(f"{label}: {err}")
+        stated = numbers_in(ORDINAL_OR_TITLE.sub(" ", answer[:m.start()]))
+        article = corpus.article_text(title, label)
+        missing = stated - numbers_in(article) - {float(enumerated_items(article))}
+        if missing:
+            problems.append(f"{label} {question}: {sorted(missing)} not in the article")
+    assert not problems, "\n".join(problems[:20])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import yaml
 
 from assistant.knowledge import Knowledge
 from assistant.qa.load import load_file, read_manifest
-from assistant.qa.phrasings import article_digests, expand, load_phrasings, title_key
+from assistant.qa.phrasings import anchor_of, article_digests, expand, load_phrasings, question_of, title_key
 from assistant.qa.split import split_document
 from assistant.resources import prompts_dir
 from assistant.root import App
@@ -47,7 +48,7 @@ def test_digests_are_current_and_every_article_gets_its_phrasings(corpus_dir: Pa
         assert article_digests(chunks) == data["digests"], f"{name}: run scripts/stamp_phrasings.py"
         for c in expanded:
             if c.article:
-                assert c.terms == " ".join(data["articles"][c.article]), (name, c.article)
+                assert c.terms == " ".join(question_of(q) for q in data["articles"][c.article]), (name, c.article)
 
 
 def test_an_edition_never_borrows_another_editions_article(corpus_dir: Path) -> None:
@@ -62,15 +63,15 @@ def test_an_edition_never_borrows_another_editions_article(corpus_dir: Path) -> 
     for p in FILES:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
         for article, digest in data["digests"].items():
-            by_digest.setdefault(digest, set()).add(" ".join(data["articles"][article]))
+            by_digest.setdefault(digest, set()).add(" ".join(question_of(q) for q in data["articles"][article]))
     digests = article_digests(chunks)
     _, expanded = expand(old, chunks, load_phrasings(PHRASINGS_DIR))
     moved = 0
     for c in expanded:
         if c.article:
             assert c.terms in by_digest[digests[c.article]], c.article
-            new_terms = " ".join(yaml.safe_load((PHRASINGS_DIR / "fazhan-dangyuan-gongzuo-xize.yaml").read_text(
-                encoding="utf-8"))["articles"].get(c.article, []))
+            new_terms = " ".join(question_of(q) for q in yaml.safe_load((PHRASINGS_DIR / "fazhan-dangyuan-gongzuo-xize.yaml")
+                                 .read_text(encoding="utf-8"))["articles"].get(c.article, []))
             moved += c.terms != new_terms
     assert moved > 10, "the editions' numbering differs: numbers alone would have attached the wrong phrasings"
 
@@ -93,8 +94,16 @@ def test_every_article_has_phrasings_and_no_unknown_article(path: Path, corpus_d
     doc = load_file(source, read_manifest(corpus_dir))
     articles = list(dict.fromkeys(c.article for c in split_document(doc.text, doc.title) if c.article))
     assert list(data["articles"]) == articles, f"{path.name}: articles differ from {source.name} (order or coverage)"
+    text = {c.article: "" for c in split_document(doc.text, doc.title)}
+    for c in split_document(doc.text, doc.title):
+        text[c.article] += c.text
+    plain = lambda s: "".join(unicodedata.normalize("NFKC", s).split())  # noqa: E731
     for article, items in data["articles"].items():
-        assert items and all(isinstance(p, str) and 2 <= len(p) <= 30 for p in items), (path.name, article, items)
+        assert items and all(isinstance(p, str) and 2 <= len(question_of(p)) <= 30 for p in items), (path.name, article, items)
+        for p in items:  # "问题 => 锚点": the anchor is 4–14 characters of the article that answers it
+            anchor = anchor_of(p)
+            assert anchor, f"{path.name} {article}: phrasing without an anchor: {p!r}"
+            assert 4 <= len(plain(anchor)) <= 14 and plain(anchor) in plain(text[article]), (path.name, article, p)
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
