@@ -14,6 +14,7 @@ import pytest
 
 import assistant.qa.answer as answer_mod
 from assistant.knowledge import Knowledge
+from assistant.knowledge import OUR_KINDS
 from assistant.qa.answer import Answer, Assistant, Source, basis_lines, numbers_in, verify
 from assistant.qa.llm import ChatConfig
 from assistant.root import App
@@ -26,7 +27,7 @@ DANGFEI = "dangfei-shoujiao-shiyong-guanli-guiding-2008.txt"
 DANGFEI_TITLE = "关于中国共产党党费收缴、使用和管理的规定"
 ZHIBU_TITLE = "中国共产党支部工作条例（试行）"
 XIZE_OLD, XIZE_NEW = "fazhan-dangyuan-gongzuo-xize-2014.txt", "fazhan-dangyuan-gongzuo-xize-2026rev.txt"
-JSON_KEYS = {"answer", "mode", "abstained", "notice", "sources"}
+JSON_KEYS = {"answer", "mode", "abstained", "notice", "sources", "direct"}
 SOURCE_KEYS = {"title", "article", "status", "source", "text"}
 
 
@@ -79,7 +80,7 @@ def test_branch_committee_meets_monthly(full: Assistant) -> None:
     assert direct.endswith("[1]")
     first = a.sources[0]
     assert (first.title, first.article) == (ZHIBU_TITLE, "第十二条") or (
-        first.kind in ("card", "practice") and f"《{ZHIBU_TITLE}》第十二条" in first.basis
+        first.kind in OUR_KINDS and f"《{ZHIBU_TITLE}》第十二条" in first.basis
     ), first
     assert "第十二条" in a.answer.split("\n依据：", 1)[1].splitlines()[1]
     assert a.notice == "", a.notice

@@ -407,7 +407,7 @@ def test_cli_exit_status_summary_and_unchanged_kb(tmp_path: Path) -> None:
     listed = {d["doc_id"]: d for d in json.loads(run_cli("list", "--json", data_dir=data).stdout)}
     assert set(listed) == {"规则.txt", "好.txt"}
     assert listed["规则.txt"]["chunks"] == 3 and listed["规则.txt"]["complete"]
-    hit = json.loads(run_cli("search", "党费没交怎么办", "--json", data_dir=data).stdout)
+    hit = json.loads(run_cli("search", "党费没交怎么办", "--json", "--k", "20", data_dir=data).stdout)
     assert any(h["source"] == "规则.txt" and "补交" in h["text"] for h in hit["results"])
 
 

@@ -112,7 +112,7 @@ def evaluate_answers(items: list[dict], assistant: Assistant, titles: dict[str, 
             gold_first += bool(ans.sources and is_gold_source(item, ans.sources[0], titles))
         else:
             unanswerable += 1
-            abstained += ans.abstained
+            abstained += ans.abstained or not ans.direct  # declined: abstained, or no rule states it directly
     return {"answerable": answerable, "gold_first": gold_first, "unanswerable": unanswerable,
             "abstained": abstained, "fabricated": fabricated,
             "p50_ms": statistics.median(lat) if lat else 0.0, "p95_ms": _pct(lat, 0.95)}

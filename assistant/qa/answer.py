@@ -22,8 +22,7 @@ from .retrieve import Hit, Retriever
 from ..knowledge import OUR_KINDS
 
 K = 5
-MAX_SOURCES = 3  # sources shown under an answer
-MAX_CONTEXT = 5  # passages a model reads
+MAX_SOURCES = 3  # sources shown under an answer, and the passages a model reads
 
 INJECTION_RE = re.compile(
     r"(?:忽略|无视|忘记|忘掉|不要理会|不必理会|不用理会|不要管|不用管)(?:以上|之前|前面|上面|上述|前述|此前|先前|刚才|所有)"
@@ -344,9 +343,10 @@ class Assistant:
             yield answer.answer, answer
             return
         text = ""
+        given = sources[:MAX_SOURCES]  # what the model reads; the offline fallback still weighs them all
         deadline = time.monotonic() + self.chat.timeout * (self.chat.max_retries + 1)
         try:
-            for chunk in self._answer_chain.stream({"context": _context(sources[:MAX_CONTEXT]), "question": query}):
+            for chunk in self._answer_chain.stream({"context": _context(given), "question": query}):
                 text += chunk
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"回答超过 {self.chat.timeout * (self.chat.max_retries + 1):.0f} 秒仍未结束")
@@ -357,14 +357,13 @@ class Assistant:
                                    result.vector)
             yield answer.answer, answer
             return
-        checked, notes = verify(strip_reasoning(text), sources, added_numbers(dues))
+        checked, notes = verify(strip_reasoning(text), given, added_numbers(dues))
         if not MARKER_RE.search(checked) or len(checked) < 4:
             answer = self._offline(query, sources, notices + ["模型回答没有引用依据，已改用离线模式"], dues,
                                    result.vector)
             yield answer.answer, answer
             return
-        sources = narrow_basis(checked, _shown(checked, sources))
-        answer = Answer(checked, "llm", False, "；".join(notices + notes), sources, query,
+        answer = Answer(checked, "llm", False, "；".join(notices + notes), narrow_basis(checked, _shown(checked, given)), query,
                         direct=not NOT_DIRECT_RE.match(checked.lstrip()))
         yield answer.answer, answer
 

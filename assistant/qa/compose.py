@@ -315,13 +315,13 @@ def _match(question_cover: Coverage, asked: str, idf: Callable[[str], float], le
            question: str, ask: Ask) -> float:
     """How closely one of our questions matches the user's: the harmonic mean of how much of
     the user's subject it covers and how much of its own the user's question covers (exact
-    words, IDF-weighted), discounted when it asks a different kind of thing."""
+    words, IDF-weighted); 0 when it asks another kind of thing (多久一次 is not 最长几年)."""
+    ours = analyse(asked)
+    if not ({a.kind for a in ours} & set(ask.kinds)) or (ask.bound and not any(a.bound == ask.bound for a in ours)):
+        return 0.0
     forward = question_cover(asked, partial=0.0)
     back = Coverage(subject_words(asked), idf, lexicon)(question, partial=0.0)
-    if not forward or not back:
-        return 0.0
-    same_kind = bool({a.kind for a in analyse(asked)} & set(ask.kinds))
-    return 2 * forward * back / (forward + back) * (1.0 if same_kind else 0.6)
+    return 2 * forward * back / (forward + back) if forward and back else 0.0
 
 
 def _best_match(question_cover: Coverage, c: Candidate, idf: Callable[[str], float], lexicon: dict[str, list[str]],
@@ -452,11 +452,10 @@ def related(passages: Sequence[Passage], question: str, lexical, lexicon: dict[s
 
 
 def first_line(parts: list[Part]) -> str:
-    """答：… for the direct parts, naming a part without basis as such."""
-    pieces = []
-    for p in parts:
-        if p.direct:
-            pieces.append(f"{p.line.rstrip('。')}[{p.n}]")
-        elif len(parts) > 1:
-            pieces.append(f"（“{p.ask.text}”）没有找到直接规定这一点的条文")
-    return "答：" + "；".join(pieces) + "。"
+    """答：… for the direct parts, each with its source marker, naming a part without basis as such."""
+    if len(parts) == 1:
+        line = parts[0].line if parts[0].line.endswith(("。", "……")) else parts[0].line + "。"
+        return f"答：{line}[{parts[0].n}]"
+    pieces = [f"{p.line.rstrip('。')}[{p.n}]" if p.direct else f"（“{p.ask.text}”）没有找到直接规定这一点的条文"
+              for p in parts]
+    return "答：" + "；".join(pieces)
