@@ -182,17 +182,18 @@ def test_offline_answers_never_flag_themselves(full: Assistant) -> None:
 
 @pytest.mark.parametrize("name", ["devset", "holdout2"])
 def test_offline_answers_cite_the_gold_article_first(full: Assistant, corpus_dir: Path, name: str) -> None:
-    """Issue 4's bars on the product's knowledge base (regulations + our cards): the first
-    citation is the gold article (or a card passage resting on it), nothing is cited that was not
-    retrieved, unanswerable questions abstain. devset was used for tuning, holdout2 never was;
-    measured 0.90 / 0.91 (README), asserted with a margin."""
+    """Issue 4's bars on the product's knowledge base (regulations + our cards), for the answers
+    that state a rule (issue 11: the others say no rule found states it and list what is related):
+    the first citation is the gold article (or a card passage resting on it), nothing is cited
+    that was not retrieved, unanswerable questions are declined. devset was used for tuning,
+    holdout2 never was (README), asserted with a margin."""
     from assistant.devtools.evaluate import evaluate_answers, load_questions
     from assistant.qa.load import read_manifest
 
     titles = {Path(f).stem: (e["title"], e.get("short", "")) for f, e in read_manifest(corpus_dir).items()}
     row = evaluate_answers(load_questions(REPO / "bench" / f"{name}.jsonl"), full, titles)
     assert row["answerable"] >= 60 and row["unanswerable"] >= 10
-    assert row["gold_first"] / row["answerable"] >= 0.85, row
+    assert row["direct"] >= row["answerable"] / 2 and row["gold_first"] / row["direct"] >= 0.85, row
     assert row["fabricated"] == 0, row
     assert row["abstained"] / row["unanswerable"] >= 0.8, row
 

@@ -98,9 +98,10 @@ def is_gold_source(item: dict, source: Source, titles: dict[str, tuple[str, str]
 
 
 def evaluate_answers(items: list[dict], assistant: Assistant, titles: dict[str, tuple[str, str]]) -> dict:
-    """Offline answers to a question set: how often the first citation is the gold article,
-    citations to passages that were not retrieved, abstention on the unanswerable, latency."""
-    lat, gold_first, answerable, abstained, unanswerable, fabricated = [], 0, 0, 0, 0, 0
+    """Offline answers to a question set: how often the first citation of a direct answer is the
+    gold article (or one of our cards resting on it), citations to passages that were not
+    retrieved, how often the unanswerable are declined, latency."""
+    lat, gold_first, answerable, direct, abstained, unanswerable, fabricated = [], 0, 0, 0, 0, 0, 0
     for item in items:
         t0 = time.perf_counter()
         ans = assistant.ask(item["question"])
@@ -109,11 +110,13 @@ def evaluate_answers(items: list[dict], assistant: Assistant, titles: dict[str, 
         fabricated += sum((s.title, s.article) not in retrieved for s in ans.sources)
         if item.get("doc"):
             answerable += 1
-            gold_first += bool(ans.sources and is_gold_source(item, ans.sources[0], titles))
+            if ans.direct and not ans.abstained:
+                direct += 1
+                gold_first += bool(ans.sources and is_gold_source(item, ans.sources[0], titles))
         else:
             unanswerable += 1
             abstained += ans.abstained or not ans.direct  # declined: abstained, or no rule states it directly
-    return {"answerable": answerable, "gold_first": gold_first, "unanswerable": unanswerable,
+    return {"answerable": answerable, "direct": direct, "gold_first": gold_first, "unanswerable": unanswerable,
             "abstained": abstained, "fabricated": fabricated,
             "p50_ms": statistics.median(lat) if lat else 0.0, "p95_ms": _pct(lat, 0.95)}
 

@@ -120,8 +120,6 @@ def analyse(question: str) -> list[Ask]:
             prev = asks[-1]
             asks[-1] = Ask(prev.kind, f"{prev.text}，{part}", prev.kinds)
             continue
-        if asks and asks[-1].kinds == kinds and kinds != ("other",) and len(part) < 6:
-            continue
         asks.append(Ask(kinds[0], part, kinds))
     whole = subject_words(text)
     return [Ask(a.kind, a.text, a.kinds, tuple(dict.fromkeys(subject_words(a.text) + whole))) for a in asks]

@@ -24,6 +24,7 @@ from typing import Callable, Sequence
 from ..citations import LABEL_RE
 from ..knowledge import OUR_KINDS
 from .asks import Ask, analyse, subject_words
+from .retrieve import expand_query
 
 # weights and thresholds: chosen on bench/devset.jsonl and bench/realdev.jsonl (README "回答评测")
 # Chosen on bench/devset.jsonl + bench/realdev.jsonl, for the product configuration and a fresh machine
@@ -32,8 +33,8 @@ from .asks import Ask, analyse, subject_words
 W_COVER, W_CONTEXT, W_KIND, W_MATCH, W_SECTION, W_BOUND, W_RANK, W_POS = 1.5, 0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.03
 W_DENSE, DENSE_FLOOR = 20.0, 0.85  # the dense similarity of our closest question, above the floor
 IDF_CAP = 4.0           # a very rare word weighs no more than this
-MIN_MATCH = 0.5         # one of our questions this close to the user's (in words) makes its answer direct…
-MIN_COVER = (0.6, 0.95)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
+MIN_MATCH = 0.55        # one of our questions this close to the user's (in words) makes its answer direct…
+MIN_COVER = (0.6, 0.97)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
 
@@ -219,7 +220,8 @@ def candidates(p: Passage, rank: int) -> list[Candidate]:
                     break
                 tail.append(item.rstrip("。；;"))
                 i += 1
-        sentences = [s.strip() for s in re.split(r"(?<=[。！？])", line) if s.strip()]
+        # our own answers stay whole (一般不能。临时党支部不发展党员…); a regulation's lines split into sentences
+        sentences = [line] if this_asked else [s.strip() for s in re.split(r"(?<=[。！？])", line) if s.strip()]
         for sent in sentences:
             if len(sent) > 3 and not sent.endswith(("？", "?")):
                 lead = sent.endswith(("：", ":"))
@@ -241,17 +243,26 @@ class Coverage:
 
     def __init__(self, words: Sequence[str], idf: Callable[[str], float], lexicon: dict[str, list[str]]) -> None:
         self.words = list(words)
+
+        def formal_idf(form: str) -> float:  # a phrase of the regulations: by its character pairs
+            pairs = [form[i:i + 2] for i in range(len(form) - 1)] or [form]
+            return sum(idf(p) for p in pairs) / len(pairs)
+
         groups = []
         for w in words:
             forms = [w] + [t for k, terms in lexicon.items() if k == w or (len(k) > 1 and k in w) for t in terms]
-            groups.append((tuple(dict.fromkeys(forms)), idf(w)))
+            # a colloquial word the passages never use (休假) weighs as much as its formal forms (不能参加)
+            groups.append((tuple(dict.fromkeys(forms)),
+                           idf(w) or max((formal_idf(f) for f in forms[1:]), default=0.0)))
         self.groups = [(forms, weight) for forms, weight in groups if weight > 0]
         self.total = sum(weight for _, weight in self.groups) or 1.0
+        self.lexicon = lexicon
 
     def __call__(self, text: str, partial: float = 0.5) -> float:
         """The covered share; a word not in the text still earns ``partial`` times the share of
-        its character pairs that are (党小组长 in 党小组), for ranking — 0 for deciding."""
-        text = unicodedata.normalize("NFKC", text)
+        its character pairs that are (党小组长 in 党小组), for ranking — 0 for deciding. The
+        text's own colloquial words count through their formal forms too (支书不在 covers 书记休假)."""
+        text = expand_query(unicodedata.normalize("NFKC", text), self.lexicon)
         got = 0.0
         for forms, weight in self.groups:
             if any(f in text for f in forms):
@@ -296,18 +307,19 @@ def _strength(ask: Ask, c: Candidate) -> float:
 
 
 def _polarity(ask: Ask, c: Candidate, cover: Coverage) -> str | None:
-    """'yes' or 'no' as the sentence's clause about the subject says it; None when unclear —
-    the clause says little of the subject, or the question itself asks about a negation
+    """'yes' or 'no' as the sentence's deciding clause says it: of the clauses that carry a
+    modal (可以, 应当, 不得…), the one most about the question's subject. None when unclear —
+    no such clause says much of the subject, or the question itself asks about a negation
     (能不收吗、可以不参加吗), where the rule's own words answer better than a bare yes or no."""
     if _ASKS_NEGATION_RE.search(ask.text):
         return None
-    clauses = [x for x in re.split(r"[，；,;]", c.text) if x.strip()] or [c.text]
+    clauses = [x for x in re.split(r"[，；,;]", c.text) if _FORMS["yes_no"].search(x) or _NEGATIVE_RE.search(x)]
+    if not clauses:
+        return None
     best = max(clauses, key=cover)
     if cover(best) < MIN_CLAUSE_COVER:
         return None
-    if _NEGATIVE_RE.search(best) or (_NEGATIVE_RE.search(c.text) and not _FORMS["yes_no"].search(best)):
-        return "no"
-    return "yes" if _FORMS["yes_no"].search(best) else None
+    return "no" if _NEGATIVE_RE.search(best) else "yes"
 
 
 # -- matching our own questions -----------------------------------------------------------------
@@ -403,8 +415,11 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         cov = best.exact
         if ask.kind in ("definition", "list", "steps", "other"):  # a card section is about its card's title
             cov = min(1.0, cov + 0.5 * cover(best.c.passage.context, partial=0.0))
+        bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
+        states_it = best.strength >= 0.5 and (bound is None or bound.search(best.c.full)) and not (
+            ask.kind == "duration" and _FORMS["frequency"].search(best.c.full))
         direct = not best.c.no_rule and (
-            best.match >= MIN_MATCH or (best.strength >= 0.5 and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1]))
+            best.match >= MIN_MATCH or (states_it and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1]))
         used.add(best.c.text)
         parts.append(Part(ask, _line_for(ask, best, cover, pool), best.c.passage.n, direct, scored[1:]))
     return parts
