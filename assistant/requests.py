@@ -125,7 +125,14 @@ MISSING_CN = {"date": "会议日期（如 1月15日）", "branch": "党支部名
 
 def fulfil(app, request: Request, out_dir: Path | None) -> tuple[str, list[Path]]:
     """The requested document: a Markdown preview for the chat, and the files written to
-    out_dir (none when out_dir is None or something is missing)."""
+    out_dir (none when out_dir is None or something is missing). The branch's name and its
+    situation come from the saved branch profile when the message does not say them."""
+    from .plans.profile import saved_profile
+
+    profile = saved_profile(app.settings.data_dir)
+    if request.kind == "meeting_plan" and "branch" in request.missing and profile and profile.branch_name:
+        request.params["branch"] = profile.branch_name
+        request.missing.remove("branch")
     if request.missing:
         asked = "、".join(MISSING_CN.get(m, m) for m in request.missing)
         what = {"meeting_plan": f"{request.params.get('type', '会议')}方案"}.get(request.kind, "文档")
@@ -153,8 +160,10 @@ def fulfil(app, request: Request, out_dir: Path | None) -> tuple[str, list[Path]
         return f"{cl.title}（共 {len(cl.items)} 项）：\n\n{to_markdown(cl)}", files
     from .plans.planner import plan_tasks, to_markdown, write_plan
 
-    plan = plan_tasks([], p["start"], p["weeks"], 4.0, duties=duties)
+    plan = plan_tasks([], p["start"], p["weeks"], None if profile and profile.hours_per_week else 4.0,
+                      duties=duties, profile=profile)
     if out_dir is not None:
         files = [write_plan(plan, out_dir / f"任务规划_{plan.start.isoformat()}.md")]
-    return ("先把规定必须做的事按周排好，再把您自己的任务加进来（网页“任务规划”或 plan-tasks 命令）：\n\n"
+    hint = "" if profile else "（还没有保存支部情况：在“任务规划”里填写后，会按您的职务、每周时间和支委分工来排。）"
+    return ("先把规定必须做的事按周排好，再把您自己的任务加进来（网页“任务规划”或 plan-tasks 命令）" + hint + "：\n\n"
             + to_markdown(plan)), files

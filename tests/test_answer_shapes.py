@@ -223,3 +223,14 @@ def test_ask_stdin_skips_blank_lines_and_survives_a_broken_pipe(corpus_kb) -> No
                           f"{sys.executable} -m assistant ask --stdin | head -c 10", shell=True, capture_output=True,
                           text=True, env={**__import__("os").environ, **env}, timeout=300)
     assert head.returncode == 0 and "Traceback" not in head.stderr and "BrokenPipe" not in head.stderr, head.stderr
+
+
+def test_a_request_takes_the_branch_and_its_situation_from_the_saved_profile(fresh_app: App, tmp_path: Path) -> None:
+    from assistant.plans.profile import profile_from_mapping, save_profile
+
+    save_profile(profile_from_mapping({"branch_name": "机关第一党支部", "members": 12, "roles": {"书记": "王芳"},
+                                       "worker_role": "书记", "hours_per_week": 3}), fresh_app.settings.data_dir)
+    plan = fresh_app.respond("帮我做一个1月15日组织生活会的方案", out_dir=tmp_path).to_json()["action"]
+    assert plan["missing"] == [] and plan["params"]["branch"] == "机关第一党支部" and plan["files"]
+    week = fresh_app.respond("事情太多，怎么排？")
+    assert week.action["kind"] == "plan_tasks" and "每周3小时" in week.answer and "王芳" in week.answer
