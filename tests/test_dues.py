@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,3 +87,26 @@ def test_verifier_accepts_the_computed_sum_and_flags_a_wrong_one(articles: dict[
     assert verify(d.line(), src)[1], "without the computation the sum is not in the passage"
     _, notes = verify("答：工资6500元，每月交98元。[1]", src, allowed)
     assert notes and "98" in notes[0]
+
+
+def test_card_tables_in_our_words() -> None:
+    from assistant.qa.dues import card_rate_table
+
+    rows = ("| 3000元及以下 | 0.5% |\n| 超过3000元、不超过5000元 | 1% |\n"
+            "| 超过5000元、不超过10000元 | 1.5% |\n| 超过10000元 | 2% |")
+    assert card_rate_table(rows, pension=False) == [(3000, 0.5), (5000, 1), (10000, 1.5), (float("inf"), 2)]
+    line = "再乘比例：3000元及以下0.5%，3000元以上至5000元1%，5000元以上至10000元1.5%，10000元以上2%。"
+    assert card_rate_table(line, pension=False) == [(3000, 0.5), (5000, 1), (10000, 1.5), (float("inf"), 2)]
+    pension = "- 离退休党员：以实际领取的离退休费或养老金总额为基数，5000元及以下按0.5%，5000元以上按1%。"
+    assert card_rate_table(pension, pension=True) == [(5000, 0.5), (float("inf"), 1)]
+    assert card_rate_table(pension, pension=False) is None
+    assert card_rate_table("例：科员小王每月税后固定收入6500元，落在超过5000元、不超过10000元这一档，比例1.5%。", False) is None
+
+
+def test_a_fresh_machine_computes_from_our_card_and_says_so(fresh_app, corpus_app) -> None:
+    fresh_app.ensure_bundled()  # a new data dir takes our cards (as the CLI and the web app do)
+    fresh = fresh_app.assistant.ask("我工资6500党费交多少？")
+    assert "97.5元" in fresh.answer.splitlines()[0] and "知识卡" in fresh.answer.splitlines()[0], fresh.answer
+    assert fresh.sources[int(re.search(r"\[(\d)\]", fresh.answer).group(1)) - 1].kind in ("card", "faq")
+    product = corpus_app.assistant.ask("我工资6500党费交多少？")  # the imported regulation's own table wins
+    assert "97.5元" in product.answer.splitlines()[0] and "知识卡" not in product.answer.splitlines()[0]

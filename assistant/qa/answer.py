@@ -16,13 +16,14 @@ from typing import Iterator
 from ..citations import LABEL_RE, cited_refs, same_title, status_word
 from ..numerals import cn_to_int
 from .compose import Passage, QuestionVectors, answer_parts, first_line, key_points, related
-from .dues import Dues, added_numbers, dues_for
+from .dues import Dues, added_numbers, dues_for, income_in
 from .llm import ChatConfig, chat_model, strip_reasoning
 from .retrieve import Hit, Retriever
 from ..knowledge import OUR_KINDS
 
 K = 5
 MAX_SOURCES = 3  # sources shown under an answer, and the passages a model reads
+RATE_TABLE_QUERY = "党员交纳党费的比例 每月工资收入（税后） 离退休费 比例表"  # where a dues sum's table is found
 
 INJECTION_RE = re.compile(
     r"(?:忽略|无视|忘记|忘掉|不要理会|不必理会|不用理会|不要管|不用管)(?:以上|之前|前面|上面|上述|前述|此前|先前|刚才|所有)"
@@ -321,6 +322,22 @@ class Assistant:
         return Answer(text + "\n" + basis_lines(sources), "offline", False, "；".join(notices + notes), sources, query,
                       direct=direct)
 
+    def _dues(self, query: str, sources: list[Source]) -> tuple[Dues | None, list[Source]]:
+        """The dues for an income the question states, by the retrieved passages' rate table; when
+        none of them holds one, by the table found with a search for it (the regulation's, else our
+        card's), which then joins the sources."""
+        dues = dues_for(query, sources)
+        if dues is not None or income_in(query) is None:
+            return dues, sources
+        extra, _ = _sources(self.retriever.search(RATE_TABLE_QUERY, k=K).results)
+        known = {s.text for s in sources}
+        extra = [replace(s, n=len(sources) + i) for i, s in enumerate((s for s in extra if s.text not in known), 1)]
+        dues = dues_for(query, extra)
+        if dues is None:
+            return None, sources
+        table = next(s for s in extra if s.n == dues.n)
+        return dues, sources + [table]
+
     def stream(self, question: str, history: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, Answer | None]]:
         """Yield (text so far, None) while the model writes, then (final text, Answer)."""
         question = (question or "").strip()
@@ -337,7 +354,7 @@ class Assistant:
                             "；".join(notices), [], query)
             yield answer.answer, answer
             return
-        dues = dues_for(query, sources)
+        dues, sources = self._dues(query, sources)
         if self._answer_chain is None:
             answer = self._offline(query, sources, notices, dues, result.vector)
             yield answer.answer, answer

@@ -41,6 +41,7 @@ class Dues:
     amount: float
     n: int  # the source whose table was used
     pension: bool
+    from_card: bool = False  # the table is our card's restatement, not the imported regulation
 
     def line(self) -> str:
         """The direct answer, in the passage's own terms."""
@@ -51,8 +52,9 @@ class Dues:
             band = f"{_num(self.lower)}元以上"
         else:
             band = f"{_num(self.lower)}元以上至{_num(self.upper)}元（含）"
+        note = "（按本助手知识卡中的比例表计算；导入《党费规定》原文后按原文计算）" if self.from_card else ""
         return (f"答：按{base}{_num(self.income)}元计，属于{band}一档，按{_num(self.rate)}%交纳，"
-                f"每月交纳党费{_num(self.amount)}元。[{self.n}]")
+                f"每月交纳党费{_num(self.amount)}元{note}。[{self.n}]")
 
     def numbers(self) -> frozenset[str]:
         """The numbers this answer adds to its passage: the user's income and the sum."""
@@ -85,6 +87,31 @@ def rate_table(text: str) -> list[tuple[float, float]] | None:
     return [(upper, rate) for _, upper, rate in tiers]
 
 
+# our cards' own wording of the tables: "| 3000元及以下 | 0.5% |", "| 超过3000元、不超过5000元 | 1% |",
+# "3000元以上至5000元1%", "| 超过10000元 | 2% |", "10000元以上2%"; "5000元及以下按0.5%，5000元以上按1%" (离退休)
+_SEP = r"\s*(?:\||按|交)?\s*"
+CARD_BOUNDED_RE = re.compile(rf"(?:(?:超过)?(\d+)元(?:以上至|、不超过)(\d+)元|(\d+)元及以下){_SEP}(\d+(?:\.\d+)?)%")
+CARD_OPEN_RE = re.compile(rf"(?:(?<!不)超过(\d+)元|(\d+)元以上)(?!至|、){_SEP}(\d+(?:\.\d+)?)%")
+
+
+def card_rate_table(text: str, pension: bool) -> list[tuple[float, float]] | None:
+    """The same table as one of our cards words it: for a pension the first 离退休 line that
+    states one, for a salary the table's rows or the one line that lists every tier; None unless
+    complete and joined up."""
+    text = unicodedata.normalize("NFKC", text)
+    lines = [ln for ln in text.split("\n") if "%" in ln and ("离退休" in ln or "养老金" in ln) == pension]
+    rows = [ln for ln in lines if ln.lstrip().startswith("|")]
+    for body in (["\n".join(rows)] if rows and not pension else []) + lines:
+        bounded = [(float(a or 0), float(b or c), float(r)) for a, b, c, r in CARD_BOUNDED_RE.findall(body)]
+        top = [(float(a or b), float(r)) for a, b, r in CARD_OPEN_RE.findall(body)]
+        if not bounded or len(top) != 1:
+            continue
+        tiers = sorted(bounded) + [(top[0][0], math.inf, top[0][1])]
+        if tiers[0][0] == 0 and all(b[0] == a[1] for a, b in zip(tiers, tiers[1:])):
+            return [(upper, rate) for _, upper, rate in tiers]
+    return None
+
+
 def income_in(question: str) -> tuple[float, bool] | None:
     """The one monthly income a dues question states, and whether it is a pension; else None."""
     q = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", unicodedata.normalize("NFKC", question))
@@ -99,20 +126,21 @@ def income_in(question: str) -> tuple[float, bool] | None:
 
 def dues_for(question: str, sources: list[Passage]) -> Dues | None:
     """The dues for the income in the question, by the first retrieved current regulation
-    passage whose table fits the kind of income (a pension or a salary)."""
+    passage whose table fits the kind of income (a pension or a salary); without one, by the
+    table of our 党费 card (marked as such). The regulation's own text wins when both are there."""
     stated = income_in(question)
     if stated is None:
         return None
     income, pension = stated
-    for s in sources:
-        if s.kind in OUR_KINDS or s.status == "superseded" or bool(PENSION_RE.search(s.text)) != pension:
-            continue
-        table = rate_table(s.text)
+    regulation = [(s, rate_table(s.text)) for s in sources if s.kind not in OUR_KINDS and s.status != "superseded"
+                  and bool(PENSION_RE.search(s.text)) == pension]
+    cards = [(s, card_rate_table(s.text, pension)) for s in sources if s.kind in OUR_KINDS]
+    for s, table in regulation + cards:
         if table:
             lower = 0.0
             for upper, rate in table:
                 if income <= upper:
                     amount = round(income * rate / 100 + 1e-9, 2)
-                    return Dues(income, lower, upper, rate, amount, s.n, pension)
+                    return Dues(income, lower, upper, rate, amount, s.n, pension, s.kind in OUR_KINDS)
                 lower = upper
     return None
