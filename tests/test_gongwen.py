@@ -11,7 +11,9 @@ from assistant.plans.gongwen import (
     TITLE_FONT,
     Section,
     chinese_numeral,
+    fold_lone_children,
     heading_number,
+    title_lines,
     to_markdown,
     write_docx,
 )
@@ -196,3 +198,48 @@ def test_table_header_repeats_and_rows_do_not_split(doc):
     rows = doc.tables[0].rows
     assert rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
     assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in rows)
+
+
+# --------------------------------------------------------------------------- lists, lone children, title, 落款
+
+def test_items_are_numbered_one_level_below_their_heading():
+    md = to_markdown("标题", [Section("甲", 1, items=["一项", "二项"]), Section("乙", 1),
+                              Section("乙一", 2, items=["子项", "又一项"]), Section("乙二", 2)])
+    lines = [ln for ln in md.splitlines() if ln]
+    assert lines[lines.index("## 一、甲") + 1:][:2] == ["（一）一项", "（二）二项"]
+    assert lines[lines.index("### （一）乙一") + 1:][:2] == ["1．子项", "2．又一项"]
+    assert to_markdown("标题", [Section("丙", 1, items=["子项"])]).splitlines()[-1] == "子项"  # one item: no number
+
+
+def test_a_lone_child_heading_joins_its_parent():
+    folded = fold_lone_children([Section("甲", 1, ["甲文。"]), Section("唯一", 2, ["子文。"], items=["项"]),
+                                 Section("乙", 1), Section("乙一", 2), Section("乙二", 2)])
+    assert [(s.heading, s.level) for s in folded] == [("甲", 1), ("乙", 1), ("乙一", 2), ("乙二", 2)]
+    assert folded[0].paragraphs == ["甲文。", "唯一：", "子文。"] and folded[0].items == ["项"]
+
+
+@pytest.mark.parametrize("title, lines", [
+    ("XX党支部2026年度组织生活会方案", ["XX党支部2026年度组织生活会方案"]),  # short: one line
+    ("XX党支部2026年度党支部工作自查报告", ["XX党支部", "2026年度党支部工作自查报告"]),
+    ("中共某某市财政局机关委员会第一党支部关于召开2026年度组织生活会的方案",
+     ["中共某某市财政局机关委员会第一党支部", "关于召开2026年度组织生活会的方案"]),
+])
+def test_long_titles_break_between_words(title, lines):
+    assert title_lines(title) == lines
+
+
+def test_the_unit_named_by_the_signature_is_where_the_title_breaks(tmp_path):
+    path = write_docx("XX党支部接收预备党员的支部党员大会方案", SECTIONS, tmp_path / "t.docx",
+                      signature=("XX党支部", "2026年12月1日"))
+    doc = Document(str(path))
+    title = doc.paragraphs[0]
+    assert title.text == "XX党支部\n接收预备党员的支部党员大会方案"
+    assert title.paragraph_format.keep_with_next
+    assert [(p.text, p.alignment) for p in doc.paragraphs[-2:]] == [("XX党支部", 2), ("2026年12月1日", 2)]  # RIGHT
+    headings = [p for p in doc.paragraphs if p.text.startswith(("一、", "二、", "（一）", "1."))]
+    assert headings and all(p.paragraph_format.keep_with_next for p in headings)
+
+
+def test_markdown_cells_never_show_a_literal_br():
+    md = to_markdown("标题", [Section("表", 1, table=[["时间", "备注"], ["2026年12月1日\n（星期二）", "甲|乙"]])])
+    assert "<br>" not in md and "| 2026年12月1日 （星期二） | 甲\\|乙 |" in md

@@ -218,6 +218,41 @@ def test_organisation_life_meeting_outside_q4_warns(fake_duties):
 
 # --------------------------------------------------------------------------- structure
 
+_LEVEL_OF = [(re.compile(r"^[一二三四五六七八九十]+、"), 1), (re.compile(r"^（[一二三四五六七八九十]+）"), 2),
+             (re.compile(r"^\d+[．.]"), 3), (re.compile(r"^（\d+）"), 4)]
+
+
+def _number_level(text: str) -> int:
+    return next((lv for rx, lv in _LEVEL_OF if rx.match(text)), 0)
+
+
+@pytest.mark.parametrize("kind", REQUIRED_TYPES)
+def test_numbering_runs_in_order_and_the_plan_is_signed(kind, fake_duties, tmp_path):
+    """一、→（一）→1．→（1）: a level is never skipped (no 1． straight under 一、), a （一） always has a
+    （二）, headings keep with their text, and the plan ends with the branch and the day (落款)."""
+    import docx
+
+    plan = _plan(kind, duties=fake_duties, members=9 if kind != "支委会" else 5)
+    doc = docx.Document(str(plan.write(tmp_path / "p.docx")))
+    deepest, opened = 0, []
+    for p in doc.paragraphs[1:]:
+        level = _number_level(p.text)
+        if not level:
+            continue
+        assert level <= deepest + 1, f"{p.text!r} skips a level after level {deepest}"
+        deepest = level
+        if level == 2:
+            opened.append(p.text)
+    firsts = [t for t in opened if t.startswith("（一）")]
+    seconds = [t for t in opened if t.startswith("（二）")]
+    assert len(firsts) == len(seconds), f"a （一） without a （二）: {opened}"
+    for p in doc.paragraphs:
+        if p.runs and p.text.startswith(("一、", "二、")) and len(p.text) < 20:
+            assert p.paragraph_format.keep_with_next, p.text
+    assert [p.text for p in doc.paragraphs[-2:]] == ["XX党支部", "2026年11月27日"]
+    assert "<br>" not in plan.to_markdown()
+
+
 @pytest.mark.parametrize("kind", REQUIRED_TYPES)
 def test_every_type_renders(kind, fake_duties, tmp_path):
     plan = _plan(kind, duties=fake_duties, members=9 if kind != "支委会" else 5)
@@ -279,9 +314,10 @@ def test_docx_opens_with_fonts_and_page(fake_duties, tmp_path):
     assert abs(sec.page_width - Cm(21)) < Cm(0.01) and abs(sec.page_height - Cm(29.7)) < Cm(0.01)
     assert abs(sec.top_margin - Cm(3.7)) < Cm(0.01) and abs(sec.bottom_margin - Cm(3.5)) < Cm(0.01)
     assert abs(sec.left_margin - Cm(2.8)) < Cm(0.01) and abs(sec.right_margin - Cm(2.6)) < Cm(0.01)
-    title = doc.paragraphs[0].runs[0]
-    assert title.text == "XX党支部接收预备党员的支部党员大会方案"
-    assert title._r.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
+    title = doc.paragraphs[0]
+    # a long title breaks between words (after the branch's name), inside one paragraph
+    assert title.text == "XX党支部\n接收预备党员的支部党员大会方案"
+    assert all(r._r.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体" for r in title.runs)
     body_fonts = set()
     for part in [doc.element.body] + [s.footer._element for s in doc.sections]:
         for r in part.iter(qn("w:r")):
@@ -293,7 +329,7 @@ def test_docx_opens_with_fonts_and_page(fake_duties, tmp_path):
             body_fonts.add(fonts.get(qn("w:eastAsia")))
     assert "仿宋_GB2312" in body_fonts and "黑体" in body_fonts and "楷体_GB2312" in body_fonts
     texts = [p.text for p in doc.paragraphs]
-    assert "一、会议主题" in texts and "（一）到会和表决要求" in texts
+    assert "一、会议主题" in texts and "（二）到会和表决要求" in texts
     assert len(doc.tables) == 1 and doc.tables[0].rows[0].cells[2].text == "完成时间"
 
 

@@ -12,6 +12,7 @@ the intended face when the font is present.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,10 +45,12 @@ _DIGITS = "零一二三四五六七八九"
 
 @dataclass
 class Section:
-    """One heading with its paragraphs and an optional table.
+    """One heading with its paragraphs, an optional table and an optional list.
 
     ``level`` 1 → "一、", 2 → "（一）", 3 → "1." — the writer adds the numbers,
-    so ``heading`` holds the bare text. The first table row is the header.
+    so ``heading`` holds the bare text. ``items`` are numbered one level below the
+    heading (under 一、 as （一）, under （一） as 1．, under 1． as （1）), so the order
+    一、→（一）→1．→（1） is never inverted or skipped. The first table row is the header.
     An empty ``heading`` writes only the paragraphs/table (no heading line,
     and the numbering counter is not advanced).
     """
@@ -56,6 +59,7 @@ class Section:
     level: int
     paragraphs: list[str] = field(default_factory=list)
     table: list[list[str]] | None = None
+    items: list[str] = field(default_factory=list)  # a list, numbered one level below the heading
 
 
 def chinese_numeral(n: int) -> str:
@@ -78,6 +82,61 @@ def heading_number(level: int, n: int) -> str:
     if level == 3:
         return f"{n}."
     raise ValueError(f"标题级别只能是 1、2、3：{level}")
+
+
+ITEM_NUMBER = {1: lambda n: f"（{chinese_numeral(n)}）", 2: lambda n: f"{n}．", 3: lambda n: f"（{n}）"}
+
+
+def item_lines(sec: Section) -> list[str]:
+    """The section's list items with the numbers of the level below its heading; one item is no list."""
+    if len(sec.items) == 1:
+        return list(sec.items)
+    number = ITEM_NUMBER[sec.level]
+    return [f"{number(i)}{text}" for i, text in enumerate(sec.items, 1)]
+
+
+def fold_lone_children(sections: list[Section]) -> list[Section]:
+    """A （一） without a （二） is no subdivision: its heading, text, list and table join its 一、."""
+    out: list[Section] = []
+    for i, sec in enumerate(sections):
+        lone = sec.level == 2 and sec.heading and out and sum(
+            1 for s in _siblings(sections, i) if s.heading) == 1 and not any(
+            s.level > 2 for s in sections[i + 1:next((j for j in range(i + 1, len(sections))
+                                                      if sections[j].level <= 2), len(sections))])
+        if lone:
+            host = next(s for s in reversed(out) if s.level == 1)
+            host.paragraphs = host.paragraphs + [f"{sec.heading}："] + sec.paragraphs
+            host.items = host.items + sec.items
+            host.table = host.table or sec.table
+            continue
+        out.append(Section(sec.heading, sec.level, list(sec.paragraphs), sec.table, list(sec.items)))
+    return out
+
+
+def _siblings(sections: list[Section], i: int) -> list[Section]:
+    """The sections of sections[i]'s level under the same parent (itself included)."""
+    level = sections[i].level
+    start = next((j for j in range(i - 1, -1, -1) if sections[j].level < level), -1)
+    end = next((j for j in range(i + 1, len(sections)) if sections[j].level < level), len(sections))
+    return [s for s in sections[start + 1:end] if s.level == level]
+
+
+def title_lines(title: str, unit: str = "", per_line: int = 18) -> list[str]:
+    """A long title in two lines broken between words, not inside one (组织生活/会方案): after the
+    issuing ``unit`` when the title starts with it, else after the first unit word (…党支部、…委员会)
+    or before 关于 or a year, nearest the middle."""
+    if len(title) <= per_line:
+        return [title]
+    if unit and title.startswith(unit) and 4 <= len(unit) <= len(title) - 4:
+        return [unit, title[len(unit):]]
+    subject = [m.start() for m in re.finditer(r"\d{4}年|关于", title) if m.start() > 0]
+    first_unit = re.search(r"党支部|党总支|党委|委员会|支部", title)
+    cuts = subject + ([first_unit.end()] if first_unit else [])
+    cuts = [c for c in cuts if 4 <= c <= len(title) - 4]
+    if not cuts:
+        return [title]
+    cut = min(cuts, key=lambda c: abs(c - len(title) / 2))
+    return [title[:cut], title[cut:]]
 
 
 def _numbered(sections: list[Section]) -> list[tuple[Section, str]]:
@@ -104,18 +163,20 @@ def _split(paragraph: str) -> list[str]:
 # --------------------------------------------------------------------------- Markdown
 
 def _md_cell(text: str) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+    """One table cell: lines joined with spaces (a page shows a literal <br>), bars escaped."""
+    return " ".join(str(text).replace("\\", "\\\\").replace("|", "\\|").split("\n"))
 
 
-def to_markdown(title: str, sections: list[Section], subtitle: str | None = None) -> str:
+def to_markdown(title: str, sections: list[Section], subtitle: str | None = None,
+                signature: tuple[str, str] | None = None) -> str:
     """Markdown with the same numbering as the Word file: ``## 一、…``, ``### （一）…``, ``#### 1. …``."""
     lines = [f"# {title}", ""]
     if subtitle:
         lines += [subtitle, ""]
-    for sec, heading in _numbered(sections):
+    for sec, heading in _numbered(fold_lone_children(sections)):
         if heading:
             lines += ["#" * (sec.level + 1) + " " + heading, ""]
-        for para in sec.paragraphs:
+        for para in sec.paragraphs + item_lines(sec):
             for line in _split(para):
                 if line.strip():
                     lines += [line, ""]
@@ -128,6 +189,8 @@ def to_markdown(title: str, sections: list[Section], subtitle: str | None = None
                 cells = list(row) + [""] * (width - len(row))
                 lines.append("| " + " | ".join(_md_cell(c) for c in cells[:width]) + " |")
             lines.append("")
+    if signature:
+        lines += ["", *signature, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -337,12 +400,15 @@ def _add_table(doc, rows: list[list[str]]) -> None:
     _fixed_spacing(doc.add_paragraph())
 
 
-def write_docx(title: str, sections: list[Section], path: Path, subtitle: str | None = None) -> Path:
-    """Write the outline as a 公文-style .docx at ``path`` (parent folders are created)."""
+def write_docx(title: str, sections: list[Section], path: Path, subtitle: str | None = None,
+               signature: tuple[str, str] | None = None) -> Path:
+    """Write the outline as a 公文-style .docx at ``path`` (parent folders are created). A long
+    title breaks between words; headings keep with the next paragraph (never alone at the foot
+    of a page); ``signature`` (the unit, the date) is the 落款 at the end, right-aligned."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    numbered = _numbered(sections)  # validate levels before touching the disk
+    numbered = _numbered(fold_lone_children(sections))  # validate levels before touching the disk
     path = Path(path)
     doc = Document()
     _setup_normal_style(doc)
@@ -355,8 +421,13 @@ def write_docx(title: str, sections: list[Section], path: Path, subtitle: str | 
 
     para = doc.add_paragraph()
     para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    para.paragraph_format.keep_with_next = True
     _fixed_spacing(para, 36)
-    _set_run_font(para.add_run(title), TITLE_FONT, TITLE_PT)
+    for i, line in enumerate(title_lines(title, signature[0] if signature else "")):  # a line break between words, never inside one
+        run = para.add_run(line)
+        _set_run_font(run, TITLE_FONT, TITLE_PT)
+        if i == 0 and line != title:
+            run.add_break()
     if subtitle:
         para = doc.add_paragraph()
         para.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -370,8 +441,9 @@ def write_docx(title: str, sections: list[Section], path: Path, subtitle: str | 
             _fixed_spacing(para)
             _first_line_indent(para)
             _outline_level(para, sec.level)
+            para.paragraph_format.keep_with_next = True
             _set_run_font(para.add_run(heading), HEADING_FONTS[sec.level], BODY_PT, bold=(sec.level == 3))
-        for text in sec.paragraphs:
+        for text in sec.paragraphs + item_lines(sec):
             for line in _split(text):
                 if not line.strip():
                     continue
@@ -381,6 +453,13 @@ def write_docx(title: str, sections: list[Section], path: Path, subtitle: str | 
                 _set_run_font(para.add_run(line), BODY_FONT, BODY_PT)
         if sec.table:
             _add_table(doc, sec.table)
+    if signature:
+        _fixed_spacing(doc.add_paragraph())
+        for line in signature:
+            para = doc.add_paragraph()
+            para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            _fixed_spacing(para)
+            _set_run_font(para.add_run(line), BODY_FONT, BODY_PT)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))

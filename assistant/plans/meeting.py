@@ -324,10 +324,8 @@ class MeetingPlan:
     def _line(self, line: Line) -> str:
         return line.text + self._cite_text(line.cites, line.advice)
 
-    def _numbered(self, lines) -> list[str]:
-        return [f"{i}．{self._line(x)}" for i, x in enumerate(lines, 1)]
-
     def sections(self) -> list[Section]:
+        """The plan's outline in the order 一、→（一）→1．: lists are Section items, numbered by level."""
         secs: list[Section] = []
         secs.append(Section("会议主题", 1, [f"会议主题：{self.topic}", self._line(self.form)]))
 
@@ -337,7 +335,8 @@ class MeetingPlan:
             "主持人：" + self._line(self.host),
         ]))
 
-        secs.append(Section("参加人员", 1, self._numbered(self.attendees)))
+        secs.append(Section("参加人员和到会要求", 1))
+        secs.append(Section("参加人员", 2, items=[self._line(x) for x in self.attendees]))
         secs.append(Section("到会和表决要求", 2, [self._line(x) for x in self.quorum]))
 
         rows = [["序号", "准备事项", "完成时间", "距会议", "负责人", "预计用时"]]
@@ -347,33 +346,35 @@ class MeetingPlan:
                 when += "\n已过，请尽快补做"
             ahead = "会议当天" if p.offset_days == 0 else f"提前{p.offset_days}天"
             rows.append([str(i), p.name, when, ahead, p.owner, f"{p.hours:g}小时"])
-        prep_paras = [self._line(self.prep_note)]
-        secs.append(Section("会前准备", 1, prep_paras, rows if self.prep else None))
+        secs.append(Section("会前准备", 1))
+        secs.append(Section("准备事项和完成时间", 2, [self._line(self.prep_note)], rows if self.prep else None))
         if self.materials:
-            secs.append(Section("会前核对事项", 2, self._numbered(self.materials)))
+            secs.append(Section("会前核对事项", 2, items=[self._line(x) for x in self.materials]))
 
-        agenda_intro = [f"会议按以下{len(self.agenda)}项议程进行。"]
-        secs.append(Section("会议议程", 1, agenda_intro))
+        secs.append(Section("会议议程", 1, [f"会议按以下{len(self.agenda)}项议程进行。"]))
         for item in self.agenda:
             secs.append(Section(item.step, 2, [item.detail + self._cite_text(item.cites)]))
 
-        secs.append(Section("会后工作", 1, self._numbered(self.after)))
-
-        notes = [f"【提示】{w}" for w in self.warnings] + self._numbered(self.notes)
-        secs.append(Section("注意事项", 1, notes))
-
+        secs.append(Section("会后工作", 1, items=[self._line(x) for x in self.after]))
+        secs.append(Section("注意事项", 1, [f"【提示】{w}" for w in self.warnings],
+                            items=[self._line(x) for x in self.notes]))
         secs.append(Section("依据", 1, _basis_lines(self.citations)))
         return secs
 
+    @property
+    def signature(self) -> tuple[str, str]:
+        """The 落款: the branch and the day the plan was made."""
+        return self.branch, fmt_date_short(self.today)
+
     def to_markdown(self) -> str:
-        return _gongwen_markdown(self.title, self.sections(), subtitle=self.subtitle)
+        return _gongwen_markdown(self.title, self.sections(), subtitle=self.subtitle, signature=self.signature)
 
     def write(self, path: Path | str) -> Path:
         """Write the plan as .docx (公文 format) or .md, chosen by the file extension."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".docx":
-            return write_docx(self.title, self.sections(), path, subtitle=self.subtitle)
+            return write_docx(self.title, self.sections(), path, subtitle=self.subtitle, signature=self.signature)
         if suffix in (".md", ".markdown"):
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(self.to_markdown(), encoding="utf-8")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..plans.gongwen import Section, to_markdown, write_docx
+from ..plans.meeting import fmt_date_short
 from .candidates import CandidateCheck
 from .rules import ledger_rules
 from .selfcheck import SelfCheck
@@ -81,11 +82,12 @@ def write_report(check: SelfCheck, path: Path | str, branch: str = "",
     suffix = path.suffix.lower()
     head = title(check, branch)
     subtitle = f"（{check.period_label}）"
+    signature = (branch, fmt_date_short(check.until)) if branch else None
     if suffix == ".docx":
-        return write_docx(head, sections(check, candidates), path, subtitle=subtitle)
+        return write_docx(head, sections(check, candidates), path, subtitle=subtitle, signature=signature)
     if suffix in (".md", ".markdown"):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(to_markdown(head, sections(check, candidates), subtitle=subtitle), encoding="utf-8")
+        path.write_text(to_markdown(head, sections(check, candidates), subtitle=subtitle, signature=signature), encoding="utf-8")
         return path
     if suffix == ".xlsx":
         return write_xlsx(path, xlsx_sheets(check), {"问题": [14, 12, 60, 12, 36, 44], "统计": [18, 10, 10, 10, 10, 10]})

@@ -35,7 +35,8 @@ def test_report_formats(db, env, tmp_path, capsys):
     runs += [r for t in doc.tables for row in t.rows for c in row.cells for p in c.paragraphs for r in p.runs
              if r.text.strip()]
     assert runs and all(r._element.rPr.rFonts.get(W + "eastAsia") for r in runs)
-    assert doc.paragraphs[0].text == "XX党支部2026年度党支部工作自查报告"
+    assert doc.paragraphs[0].text == "XX党支部\n2026年度党支部工作自查报告"
+    assert [p.text for p in doc.paragraphs[-2:]] == ["XX党支部", "2026年12月1日"]  # the 落款
     text = "\n".join(p.text for p in doc.paragraphs)
     for heading in ("一、基本情况", "二、发现的问题", "三、年内尚待完成的工作", "四、已开展的工作"):
         assert heading in text
