@@ -54,7 +54,7 @@ def build(page: Page) -> None:
     def listing(user: str | None, selected: str | None = None):
         return gr.update(choices=convs.choices(page.app, user), value=selected or None)
 
-    def chat(message: str, messages: list, history: list, current: str, browser: dict, request: gr.Request):
+    def stream_turn(message: str, messages: list, history: list, current: str, browser: dict, request: gr.Request):
         user, role = user_of(request)
         kept = {"id": current or ""}
 
@@ -117,7 +117,7 @@ def build(page: Page) -> None:
 
     private = {"api_visibility": "private"}
     answer_opts = {"concurrency_id": "answer", "concurrency_limit": page.app.settings.ask_concurrency}
-    chat_fn = needs(MEMBER, chat)
+    chat_fn = needs(MEMBER, stream_turn)
     chat_io = {"inputs": [question, chatbot, pairs, conv_id, saved],
                "outputs": [chatbot, pairs, question, badge, conv_id, c_list, saved]}
     question.submit(chat_fn, **chat_io, **answer_opts, **private)
