@@ -40,6 +40,8 @@ class Run:
     errors: list[str] = field(default_factory=list)
     wall_s: float = 0.0
     rss_peak_kib: int = 0
+    server_cpu_s: float = 0.0  # CPU time the server (or the ask process) spent during the run
+    client_cpu_s: float = 0.0  # CPU time the clients (this process) spent during the run
 
     @property
     def qps(self) -> float:
@@ -49,15 +51,21 @@ class Run:
         xs = sorted(self.latencies)
         return xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs) + 0.5) - 1))] if xs else float("nan")
 
+    def per_q_ms(self, cpu_s: float) -> float:
+        return cpu_s / len(self.latencies) * 1000 if self.latencies else float("nan")
+
     def row(self) -> str:
         return (f"| {self.name} | {len(self.latencies)} | {len(self.errors)} | {self.qps:.1f} | "
-                f"{self.pct(50) * 1000:.0f} | {self.pct(95) * 1000:.0f} | {self.rss_peak_kib / 1024:.0f} |")
+                f"{self.pct(50) * 1000:.0f} | {self.pct(95) * 1000:.0f} | {self.rss_peak_kib / 1024:.0f} | "
+                f"{self.per_q_ms(self.server_cpu_s):.1f} | {self.per_q_ms(self.client_cpu_s):.1f} |")
 
     def to_json(self) -> dict:
         return {"name": self.name, "completed": len(self.latencies), "errors": len(self.errors),
                 "qps": self.qps, "p50_ms": self.pct(50) * 1000, "p95_ms": self.pct(95) * 1000,
                 "mean_ms": statistics.fmean(self.latencies) * 1000 if self.latencies else None,
-                "wall_s": self.wall_s, "rss_peak_mib": self.rss_peak_kib / 1024, "first_errors": self.errors[:5]}
+                "wall_s": self.wall_s, "rss_peak_mib": self.rss_peak_kib / 1024,
+                "server_cpu_ms_per_q": self.per_q_ms(self.server_cpu_s),
+                "client_cpu_ms_per_q": self.per_q_ms(self.client_cpu_s), "first_errors": self.errors[:5]}
 
 
 def questions(n: int) -> list[str]:
@@ -66,11 +74,27 @@ def questions(n: int) -> list[str]:
     return [qs[i % len(qs)] for i in range(n)]
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of PID so far (its own threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
 class Sampler:
-    """Peak RSS of a process tree, sampled in the background."""
+    """Peak RSS of a process tree, sampled in the background; the CPU it and this process used."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak = pid, 0
+        self.cpu0, self.own0 = cpu_s(pid), own_cpu_s()
+        self.cpu = self.own = 0.0
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
 
@@ -87,6 +111,7 @@ class Sampler:
         self._stop.set()
         self._t.join(5)
         self.peak = max(self.peak, rss_kib(self.pid))
+        self.cpu, self.own = cpu_s(self.pid) - self.cpu0, own_cpu_s() - self.own0
 
 
 def build_kb(data_dir: Path, docs: list[Path]) -> str:
@@ -117,6 +142,7 @@ def run_engine(data_dir: Path, qs: list[str], timeout_s: float) -> Run:
             proc.stdin.write("支委会多久开一次？\n")
             proc.stdin.flush()
             proc.stdout.readline()  # the engines are loaded: the clock starts now
+            sampler.cpu0, sampler.own0 = cpu_s(proc.pid), own_cpu_s()
             t_all = time.perf_counter()
             for q in qs:
                 if time.monotonic() > deadline:
@@ -135,6 +161,7 @@ def run_engine(data_dir: Path, qs: list[str], timeout_s: float) -> Run:
                     run.errors.append(f"{q!r}: {line[:120]!r}")
             run.wall_s = time.perf_counter() - t_all
         run.rss_peak_kib = sampler.peak
+        run.server_cpu_s, run.client_cpu_s = sampler.cpu, sampler.own
     finally:
         proc.stdin.close()
         try:
@@ -225,6 +252,7 @@ def run_api(server: AppServer, key: str, qs: list[str], clients: int, timeout_s:
     with Sampler(server.proc.pid) as sampler:
         _pool(run, qs, clients, ask, timeout_s)
     run.rss_peak_kib = sampler.peak
+    run.server_cpu_s, run.client_cpu_s = sampler.cpu, sampler.own
     return run
 
 
@@ -247,6 +275,7 @@ def run_gradio(server: AppServer, qs: list[str], clients: int, timeout_s: float)
     with Sampler(server.proc.pid) as sampler:
         _pool(run, qs, clients, ask, timeout_s)
     run.rss_peak_kib = sampler.peak
+    run.server_cpu_s, run.client_cpu_s = sampler.cpu, sampler.own
     return run
 
 
@@ -288,16 +317,19 @@ def run(data_dir: Path | None, docs: list[Path], n: int = 200, clients: int = 16
                 if "c" in only:
                     runs.append(run_gradio(server, qs, clients, timeout_s))
                     print(runs[-1].row(), flush=True)
-                if spy is not None:
-                    spy.terminate()
+                if spy is not None:  # py-spy writes its profile on SIGINT
+                    import signal
+
+                    spy.send_signal(signal.SIGINT)
                     spy.wait(60)
     by = {r.name[1]: r for r in runs}
     ratios = {f"{x}/a": by[x].qps / by["a"].qps for x in ("b", "c") if x in by and "a" in by and by["a"].qps}
     lines = [f"machine: {platform.node()} · {os.cpu_count()} CPU · Python {platform.python_version()} · "
              f"load average {os.getloadavg()[0]:.2f}",
              f"{n} questions (bench/devset.jsonl, in order, repeated), offline, loopback; clients in the same process",
-             "", "| run | answered | errors | questions/s | p50 ms | p95 ms | server peak RSS MiB |",
-             "|---|---|---|---|---|---|---|", *[r.row() for r in runs], "",
+             "", "| run | answered | errors | questions/s | p50 ms | p95 ms | server peak RSS MiB | "
+             "server CPU ms/question | client CPU ms/question |",
+             "|---|---|---|---|---|---|---|---|---|", *[r.row() for r in runs], "",
              "  ".join(f"{k} = {v:.2f}" for k, v in ratios.items())]
     print("\n".join(lines), flush=True)
     return {"knowledge_base": kb, "questions": n, "clients": clients, "runs": [r.to_json() for r in runs],
