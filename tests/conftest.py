@@ -289,3 +289,9 @@ def pg_server() -> Iterator[PgServer]:
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def start_chroma() -> Callable:
+    """chroma_server (above) for tests in subfolders, whose own conftest shadows this module's name."""
+    return chroma_server
