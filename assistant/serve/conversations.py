@@ -116,7 +116,10 @@ class Conversations:
 
 # -- export ----------------------------------------------------------------------------
 def _when(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") + "（UTC）" if value is not None else ""
+    """A stored (naive UTC) time, in the server's time zone."""
+    import datetime as dt
+
+    return value.replace(tzinfo=dt.timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else ""
 
 
 def to_markdown(conv: ConversationData) -> str:

@@ -2,6 +2,7 @@
 and the /chat API — list, open, continue, rename, delete, export — as plain functions over App."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ...errors import InputError
@@ -18,9 +19,14 @@ def choices(app: App, user: str | None) -> list[tuple[str, str]]:
         return []
     out = []
     for c in app.serving.conversations.list(user):
-        when = c.updated_at.strftime("%m-%d %H:%M") if c.updated_at else ""
+        when = _local(c.updated_at).strftime("%m-%d %H:%M") if c.updated_at else ""
         out.append((f"{c.title}（{when}）", c.id))
     return out
+
+
+def _local(value: datetime) -> datetime:
+    """A stored (naive UTC) time in the server's time zone."""
+    return value.replace(tzinfo=timezone.utc).astimezone()
 
 
 class _Shown:

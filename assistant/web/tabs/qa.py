@@ -33,7 +33,7 @@ def build(page: Page) -> None:
             with gr.Row():
                 c_md = gr.Button("导出 .md", size="sm", min_width=80, elem_id="conv-export-md")
                 c_docx = gr.Button("导出 Word", size="sm", min_width=80, elem_id="conv-export-docx")
-                c_file = gr.File(label="导出的文件", interactive=False, min_width=160, elem_id="conv-file")
+                c_file = gr.File(label="导出的文件", interactive=False, min_width=160, height=70, elem_id="conv-file")
             c_msg = gr.Markdown(elem_id="conv-message")
         chatbot = gr.Chatbot(label="对话", height=520, elem_id="chat", sanitize_html=True, allow_tags=False,
                              render_markdown=True, feedback_options=None, buttons=["copy"],
