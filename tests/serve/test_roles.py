@@ -124,3 +124,16 @@ def test_a_member_is_not_given_a_meeting_plan_through_the_chat(page) -> None:
     steps = list(stream(gr.Request(username=USERS[WORKER]), "帮我做一个2027年1月15日第一党支部组织生活会的方案",
                         [], [], "", {}, gr.Request(username=USERS[WORKER])))
     assert any(isinstance(m["content"], dict) for m in steps[-1][0]), "the worker gets the files"
+
+
+def test_without_login_the_conversation_is_kept_in_the_browser(tmp_path: Path) -> None:
+    app = App(Settings.from_env({}, data_dir=tmp_path / "data"))
+    demo = build_app(app, login=False)
+    fns = {f.name: f.fn for f in demo.fns.values() if f.fn is not None}
+    request = gr.Request()
+    *_, last = fns["stream_turn"](request, "支委会多久开一次？", [], [], "", {}, request)
+    messages, pairs, _, _, conv, _, saved = last
+    assert conv == "" and saved == {"messages": messages, "pairs": pairs} and pairs[0][0] == "支委会多久开一次？"
+    restored = fns["restore"](request, saved, request)
+    assert restored[:3] == (messages, pairs, "")
+    assert app.serving.conversations.list("") == []  # nothing kept on the server
