@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Collection, Iterable, TypeVar
 
 from .knowledge import Knowledge
 from .settings import Settings
@@ -92,10 +92,20 @@ class App:
 
         return Database.from_settings(self.settings)
 
+    @_once
+    def serving(self):
+        """Accounts, login sessions, API keys and kept conversations (assistant.serve), in self.db."""
+        from .serve import Serving
+
+        return Serving(self.db, self.settings)
+
     # -- the chat ----------------------------------------------------------
-    def stream(self, message: str, history: list[tuple[str, str]] | None = None, out_dir: Path | None = None):
+    def stream(self, message: str, history: list[tuple[str, str]] | None = None, out_dir: Path | None = None,
+               allowed: Collection[str] | None = None):
         """A chat message: a request ("帮我做一个…方案") gets the document itself (files written to
-        out_dir), a question its grounded answer. Yields (text so far, None) then (text, Answer)."""
+        out_dir), a question its grounded answer. Yields (text so far, None) then (text, Answer).
+        ALLOWED, when given, names the kinds of request the user may make (meeting_plan, checklist,
+        plan_tasks); any other is declined in one line."""
         from .plans.meeting import load_meeting_knowledge
         from .qa.answer import Answer
         from .requests import detect, fulfil
@@ -104,14 +114,21 @@ class App:
         if request is None:
             yield from self.assistant.stream(message, history)
             return
+        if allowed is not None and request.kind not in allowed:
+            what = {"meeting_plan": "会议方案", "plan_tasks": "任务规划"}.get(request.kind, "这类文档")
+            answer = Answer(f"生成{what}需要党务工作者或管理员的账号；您可以直接提问，例如“组织生活会怎么开？”。",
+                            "offline", True, query=message, action={**request.to_json(), "files": [], "refused": True})
+            yield answer.answer, answer
+            return
         text, files = fulfil(self, request, out_dir)
         answer = Answer(text, "offline", False, query=message, action={**request.to_json(), "files": [str(f) for f in files]})
         yield answer.answer, answer
 
-    def respond(self, message: str, history: list[tuple[str, str]] | None = None, out_dir: Path | None = None):
+    def respond(self, message: str, history: list[tuple[str, str]] | None = None, out_dir: Path | None = None,
+                allowed: Collection[str] | None = None):
         """The final Answer of stream()."""
         final = None
-        for _, final in self.stream(message, history, out_dir):
+        for _, final in self.stream(message, history, out_dir, allowed):
             pass
         return final
 

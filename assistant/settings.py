@@ -30,7 +30,7 @@ def apply_offline_env() -> None:
         os.environ.setdefault(key, value)
 
 
-NOISY_LIBRARIES = ("bm25s", "chromadb", "httpx", "httpcore", "urllib3", "openai", "langchain", "PIL")
+NOISY_LIBRARIES = ("bm25s", "chromadb", "httpx", "httpcore", "urllib3", "openai", "langchain", "PIL", "alembic")
 
 
 def configure_logging(level: int, requested: str = "") -> None:
@@ -101,12 +101,15 @@ class Settings:
     server_name: str = setting("GRADIO_SERVER_NAME", "127.0.0.1", "网页监听地址")
     server_port: int = setting("GRADIO_SERVER_PORT", 7860, "网页监听端口", _positive(int))
     auth: str | None = setting("ASSISTANT_AUTH", None,
-                               "快速启用登录：`用户:密码,用户2:密码2`（密码中不能有逗号）；设置后页面与所有 API 都要求登录",
-                               secret=True)
+                               "快速启用登录：`用户:密码,用户2:密码2`（密码中不能有逗号），这些用户都是管理员；"
+                               "正式使用请用 `users add` 建立有角色的账号", secret=True)
     allow_open: bool = setting("ASSISTANT_ALLOW_OPEN", False,
                                "在非回环地址上不设登录也启动（默认拒绝：任何人都能导入和删除文档）", _bool)
     ask_concurrency: int = setting("ASSISTANT_ASK_CONCURRENCY", 8, "网页问答的并发数", _positive(int))
     queue_size: int = setting("ASSISTANT_QUEUE_SIZE", 256, "网页请求的排队上限", _positive(int))
+    api_rpm: int = setting("ASSISTANT_API_RPM", 60, "OpenAI 兼容 API 每个 Key 每分钟的请求上限（`keys create --rpm` 可单独设置）",
+                           _positive(int))
+    session_hours: float = setting("ASSISTANT_SESSION_HOURS", 12.0, "网页登录的有效时长（小时）", _positive(float))
     db_url: str | None = setting("ASSISTANT_DB_URL", None,
                                  "应用数据库（台账、发展党员记录等）的 SQLAlchemy 地址，如 `postgresql://用户:密码@主机/库名`；"
                                  "不设置时用 `<数据目录>/app.db`（SQLite）", secret=True)

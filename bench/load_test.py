@@ -1,13 +1,15 @@
 """Load test: many simultaneous gradio_client sessions asking the running app, offline, on loopback.
 
-    python bench/load_test.py [--sessions 50 --questions 10] [--data-dir DIR] [--docs PATH ...]
+    python bench/load_test.py [--sessions 50 --questions 10] [--api-sessions 25] [--data-dir DIR] [--docs PATH ...]
 
 Starts the real app (`python app.py`) on a free 127.0.0.1 port against a knowledge base
 (--data-dir, or one built in a temporary directory from knowledge/ or --docs), waits until it
 serves, records the server's memory (VmRSS of the process and its children), then runs
 SESSIONS concurrent sessions, each its own gradio_client.Client asking QUESTIONS questions one
 after another through the /ask endpoint. The questions come from bench/devset.jsonl, answerable
-and unanswerable ones interleaved. Every reply is checked for shape (see check_answer). Prints
+and unanswerable ones interleaved. With --api-sessions N, N of the sessions ask through the
+OpenAI-compatible endpoint instead (POST /v1/chat/completions with a key made for the run), the
+others through Gradio, all at once. Every reply is checked for shape (see check_answer). Prints
 requests, errors, malformed replies, p50/p95/max latency, throughput and RSS before/peak/after,
 then stops the app. Exit status 1 when any request failed or a reply was malformed.
 
@@ -107,6 +109,7 @@ class LoadResult:
     abstained: int = 0
     wall_s: float = 0.0
     connect_s: list[float] = field(default_factory=list)
+    api_sessions: int = 0
 
     @property
     def requests(self) -> int:
@@ -119,9 +122,40 @@ class LoadResult:
         return xs[min(len(xs) - 1, max(0, round(p / 100 * len(xs) + 0.5) - 1))]  # nearest rank
 
 
-def run_load(url: str, plan: list[list[str]], timeout_s: float = 300, deadline_s: float = 1800) -> LoadResult:
+class ApiSession:
+    """A session on the OpenAI-compatible endpoint: one keep-alive connection; replies in /ask's shape."""
+
+    def __init__(self, url: str, key: str, timeout_s: float) -> None:
+        import http.client
+        from urllib.parse import urlparse
+
+        u = urlparse(url)
+        self.key = key
+        self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout_s)
+
+    def ask(self, question: str) -> dict:
+        body = json.dumps({"model": "dangwu-assistant", "messages": [{"role": "user", "content": question}]})
+        self.conn.request("POST", "/v1/chat/completions", body.encode(),
+                          {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"})
+        r = self.conn.getresponse()
+        data = r.read()
+        if r.status != 200:
+            raise RuntimeError(f"HTTP {r.status}: {data[:200]!r}")
+        out = json.loads(data)
+        d = out.get("dangwu") or {}
+        return {"answer": out["choices"][0]["message"]["content"], "mode": d.get("mode"),
+                "abstained": d.get("abstained"), "notice": d.get("notice"), "sources": out.get("sources")}
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def run_load(url: str, plan: list[list[str]], timeout_s: float = 300, deadline_s: float = 1800,
+             api_sessions: int = 0, api_key: str = "") -> LoadResult:
     """One thread per session: connect a Client, wait for all the others, then ask its questions in turn.
-    Every call is bounded by TIMEOUT_S and the whole run by DEADLINE_S; what did not finish is an error."""
+    The first API_SESSIONS sessions (of every other one, spread out) use the OpenAI-compatible API with
+    API_KEY instead of Gradio. Every call is bounded by TIMEOUT_S and the whole run by DEADLINE_S;
+    what did not finish is an error."""
     from gradio_client import Client
 
     n = len(plan)
@@ -129,12 +163,18 @@ def run_load(url: str, plan: list[list[str]], timeout_s: float = 300, deadline_s
     lock = threading.Lock()
     barrier = threading.Barrier(n + 1)
     stop_at = time.monotonic() + deadline_s
+    # which sessions use the API: spread over the run (every k-th), so both kinds start together
+    api = set(sorted(range(n), key=lambda i: (i % 2, i))[:api_sessions]) if api_sessions else set()
+    res.api_sessions = len(api)
 
     def session(i: int) -> None:
         done = 0
         try:
             t0 = time.perf_counter()
-            client = Client(url, verbose=False, httpx_kwargs={"timeout": timeout_s}, analytics_enabled=False)
+            if i in api:
+                client = ApiSession(url, api_key, timeout_s)
+            else:
+                client = Client(url, verbose=False, httpx_kwargs={"timeout": timeout_s}, analytics_enabled=False)
             with lock:
                 res.connect_s.append(time.perf_counter() - t0)
         except Exception as exc:
@@ -155,7 +195,7 @@ def run_load(url: str, plan: list[list[str]], timeout_s: float = 300, deadline_s
                     raise TimeoutError("run deadline passed")
                 t0 = time.perf_counter()
                 try:
-                    out = client.submit(q, api_name="/ask").result(timeout=timeout_s)
+                    out = client.ask(q) if i in api else client.submit(q, api_name="/ask").result(timeout=timeout_s)
                 except Exception as exc:
                     with lock:
                         res.errors.append(f"session {i} q{j} {q!r}: {type(exc).__name__}: {exc}"[:300])
@@ -199,6 +239,18 @@ def run_load(url: str, plan: list[list[str]], timeout_s: float = 300, deadline_s
     return res
 
 
+def create_key(data_dir: Path) -> str:
+    """An API key for the run (no rate limit to speak of), made with the CLI as an administrator would."""
+    import subprocess
+
+    from assistant.devtools.appserver import offline_env
+
+    out = subprocess.run([sys.executable, "-m", "assistant", "keys", "create", "--name", "load test", "--rpm", "100000",
+                          "--data-dir", str(data_dir)], cwd=REPO, env=offline_env(), capture_output=True, text=True,
+                         check=True, timeout=120)
+    return out.stdout.strip().splitlines()[-1]
+
+
 class RssSampler:
     """Peak RSS of a process tree, sampled in the background."""
 
@@ -232,7 +284,8 @@ def report(res: LoadResult, rss_before: int, rss_peak: int, rss_after: int, star
     lat = res.latencies
     ok = len(lat) - len(res.malformed)
     lines = [
-        f"load test: {res.sessions} sessions x {res.per_session} questions, offline, /ask over gradio_client on loopback",
+        f"load test: {res.sessions} sessions x {res.per_session} questions, offline, on loopback: "
+        f"{res.sessions - res.api_sessions} on /ask over gradio_client, {res.api_sessions} on /v1/chat/completions",
         f"machine: {platform.node()} · {os.cpu_count()} CPU · Python {platform.python_version()} · "
         f"load average at end {os.getloadavg()[0]:.2f}",
         f"knowledge base: {kb}",
@@ -262,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, help="an existing knowledge base (default: build one in a temp dir)")
     ap.add_argument("--docs", type=Path, nargs="+", default=[REPO / "knowledge"],
                     help="what to ingest into the temporary knowledge base (default: knowledge/)")
+    ap.add_argument("--api-sessions", type=int, default=0,
+                    help="how many of the sessions ask through the OpenAI-compatible API instead of Gradio (default 0)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds allowed for one request (default 300)")
     ap.add_argument("--json", type=Path, help="also write the figures as JSON here")
     args = ap.parse_args(argv)
@@ -283,13 +338,14 @@ def main(argv: list[str] | None = None) -> int:
             print(kb, flush=True)
         answerable, unanswerable = load_questions()
         plan = question_plan(args.sessions, args.questions, answerable, unanswerable)
+        key = create_key(data_dir) if args.api_sessions else ""
         with AppServer(data_dir, work / "app") as app:
             print(f"app at {app.url} (pid {app.proc.pid}), started in {app.startup_s:.1f} s; "
                   f"{args.sessions} sessions x {args.questions} questions …", flush=True)
             time.sleep(2)  # let the background warm-up settle before the idle reading
             rss_before = app.rss_kib()
             with RssSampler(app.proc.pid) as sampler:
-                res = run_load(app.url, plan, timeout_s=args.timeout)
+                res = run_load(app.url, plan, timeout_s=args.timeout, api_sessions=args.api_sessions, api_key=key)
             time.sleep(1)
             rss_after = app.rss_kib()
             alive = app.proc.poll() is None
@@ -300,7 +356,8 @@ def main(argv: list[str] | None = None) -> int:
             print("the app died during the run:\n" + log_tail)
         if args.json:
             args.json.write_text(json.dumps({
-                "sessions": res.sessions, "questions_per_session": res.per_session, "requests": res.requests,
+                "sessions": res.sessions, "api_sessions": res.api_sessions, "questions_per_session": res.per_session,
+                "requests": res.requests,
                 "completed": len(res.latencies), "errors": len(res.errors), "malformed": len(res.malformed),
                 "answered": res.answered, "abstained": res.abstained,
                 "p50_s": res.percentile(50), "p95_s": res.percentile(95), "max_s": max(res.latencies, default=None),

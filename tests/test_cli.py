@@ -18,7 +18,7 @@ from assistant.cli import build_parser, main
 REPO = Path(__file__).resolve().parents[1]
 COMMANDS = sorted(build_parser()._subparsers._group_actions[0].choices)  # noqa: SLF001 - argparse has no public API
 # commands with actions of their own are run through one of them (``ledger list --no-such-option``)
-ACTION = {"ledger": ["list"], "candidates": ["list"], "profile": ["show"]}
+ACTION = {"ledger": ["list"], "candidates": ["list"], "profile": ["show"], "users": ["list"], "keys": ["list"]}
 ENGLISH = re.compile(r"usage:|error:|unrecognized|required|invalid|expected|show this help|optional arguments")
 
 
@@ -39,8 +39,8 @@ def one_chinese_error(err: str) -> str:
 
 def test_every_documented_command_is_there() -> None:
     assert set(COMMANDS) == {"ingest", "list", "remove", "search", "ask", "chat", "meeting-plan", "checklist",
-                             "plan-tasks", "profile", "ledger", "candidates", "self-check", "serve", "eval",
-                             "eval-answers", "bench"}
+                             "plan-tasks", "profile", "ledger", "candidates", "self-check", "serve", "users", "keys",
+                             "eval", "eval-answers", "bench", "bench-serve"}
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -1,5 +1,6 @@
 """Load (issue 7), at test scale: 50 simultaneous gradio_client sessions x 2 questions against the
-real app on loopback, offline, over a small knowledge base of three of our cards. The machinery is
+real app on loopback, offline, over a small knowledge base of three of our cards; and 50 sessions
+of which half ask through the OpenAI-compatible API (issue 16). The machinery is
 bench/load_test.py (which runs the full 50 x 10); here: no errors, every reply well-formed, the app
 still up. No timing assertions: the figures are printed (pytest -s) for the record.
 """
@@ -73,6 +74,26 @@ def test_fifty_sessions_asking_at_once(small_kb: Path, tmp_path: Path) -> None:
         alive = app.proc.poll() is None
         log = app.log()
     print("\n" + lt.report(res, rss_before, sampler.peak, rss_after, app.startup_s, "3 knowledge cards"))
+    assert alive, log
+    assert not res.errors, res.errors[:10]
+    assert not res.malformed, res.malformed[:10]
+    assert len(res.latencies) == res.requests == 100
+    assert res.answered and res.abstained, (res.answered, res.abstained)
+
+
+def test_fifty_sessions_mixing_the_api_and_the_web(small_kb: Path, tmp_path: Path) -> None:
+    _, unanswerable = lt.load_questions()
+    plan = lt.question_plan(50, 2, ANSWERABLE, unanswerable)
+    key = lt.create_key(small_kb)
+    with lt.AppServer(small_kb, tmp_path / "app") as app:
+        rss_before = app.rss_kib()
+        with lt.RssSampler(app.proc.pid) as sampler:
+            res = lt.run_load(app.url, plan, timeout_s=120, deadline_s=240, api_sessions=25, api_key=key)
+        rss_after = app.rss_kib()
+        alive = app.proc.poll() is None
+        log = app.log()
+    print("\n" + lt.report(res, rss_before, sampler.peak, rss_after, app.startup_s, "3 knowledge cards"))
+    assert res.api_sessions == 25
     assert alive, log
     assert not res.errors, res.errors[:10]
     assert not res.malformed, res.malformed[:10]

@@ -9,6 +9,7 @@ test_e2e_browser.py.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -374,7 +375,8 @@ def page(tmp_path_factory: pytest.TempPathFactory):
     """build_app over a fresh, empty data dir (no ingest), and its functions by API name."""
     app = App(Settings.from_env(data_dir=tmp_path_factory.mktemp("page") / "data"))
     demo = build_app(app)
-    fns = {f.api_name: f.fn for f in demo.fns.values()}
+    # every function takes the caller's request first (its role is checked): the one local user here
+    fns = {f.api_name: functools.partial(f.fn, gr.Request()) for f in demo.fns.values()}
     return app, fns
 
 
@@ -385,7 +387,7 @@ def test_a_fresh_data_dir_answers_from_our_cards(page) -> None:
     assert_cited(result)
     assert result["sources"][0]["source"].endswith(".md") and "每月" in result["answer"].splitlines()[0]
     assert (app.settings.data_dir / "bundled.json").is_file()
-    *_, (messages, _, _, _) = fns["chat"]("党费怎么算？", [], [])
+    *_, (messages, *_rest) = fns["stream_turn"]("党费怎么算？", [], [], "", {}, gr.Request())
     assert "依据：" in messages[1]["content"]
 
 

@@ -49,9 +49,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def _commands():
-    from . import ask, dev, kb, plans, records, serve
+    from . import admin, ask, dev, kb, plans, records, serve
 
-    return (kb.register, ask.register, plans.register, records.register, serve.register, dev.register)
+    return (kb.register, ask.register, plans.register, records.register, serve.register, admin.register, dev.register)
 
 
 def build_parser() -> Parser:

@@ -41,7 +41,34 @@ def cmd_bench(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_serve(app: App, args: argparse.Namespace) -> int:
+    from ..devtools.serve_bench import run
+
+    docs = [Path(d) for d in args.docs] if args.docs else [p for p in (Path(args.corpus),) if (p / "manifest.json").is_file()]
+    result = run(Path(args.kb).resolve() if args.kb else None, docs, args.questions, args.clients, only=args.only,
+                 profile=Path(args.profile).resolve() if args.profile else None)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    runs = result["runs"]
+    ok = all(r["errors"] == 0 for r in runs) and result["ratios"].get("b/a", 1.0) >= 0.6
+    return 0 if ok else 1
+
+
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("bench-serve", parents=[common], help="吞吐基准：ask --stdin、OpenAI 兼容 API、Gradio /ask 三者对比",
+                       description="同一批问题依次经过 (a) 单进程 ask --stdin，(b) /v1/chat/completions 16 个并发客户端，"
+                                   "(c) Gradio /ask 16 个并发客户端；打印每秒问题数、p50/p95 延迟、服务进程内存和 b/a、c/a。"
+                                   "要求 b/a ≥ 0.6 且没有错误（否则退出码 1）。")
+    p.add_argument("--kb", metavar="目录", help="已有的知识库数据目录（默认临时建一个：语料 + 自带知识卡）")
+    p.add_argument("--corpus", default="../shared/corpus", help="建库用的语料目录（含 manifest.json；不存在时只用知识卡）")
+    p.add_argument("--docs", nargs="+", metavar="路径", help="改用这些文件或文件夹建库")
+    p.add_argument("--questions", type=int, default=200, help="问题数（默认 200，取自 bench/devset.jsonl）")
+    p.add_argument("--clients", type=int, default=16, help="(b)(c) 的并发客户端数（默认 16）")
+    p.add_argument("--only", default="abc", help="只跑其中几项，如 ab")
+    p.add_argument("--profile", metavar="文件", help="同时用 py-spy 记录服务进程（speedscope 格式）")
+    p.add_argument("--json", metavar="文件", help="同时把数字写成 JSON")
+    p.set_defaults(run=cmd_bench_serve, _parser=p)
+
     p = sub.add_parser("eval", parents=[common], help="在问题集上评测检索（三种模式并列）")
     p.add_argument("questions", metavar="问题集.jsonl")
     p.add_argument("--k", type=int, default=5, help="看前几段（默认 5）")

@@ -86,7 +86,7 @@ class AppServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"app exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                with urllib.request.urlopen(self.url, timeout=2) as r:
+                with urllib.request.urlopen(self.url + "healthz", timeout=2) as r:  # answers with or without login
                     if r.status == 200:
                         self.startup_s = time.perf_counter() - t0
                         while "党务助手已启动" not in self.log() and time.perf_counter() - t0 < timeout:

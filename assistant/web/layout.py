@@ -8,8 +8,9 @@ import gradio as gr
 from ..root import App
 from .handlers import plans, qa
 from .outputs import Outputs
-from .render import badge_html
-from .tabs import Page, checklist, guarded, kb, meeting, planner, qa as qa_tab, records
+from ..serve.accounts import ADMIN, MEMBER, allows
+from .render import badge_html, esc
+from .tabs import Page, checklist, guarded, kb, meeting, needs, planner, qa as qa_tab, records, secure
 
 CSS = """
 .badge {display:inline-block;padding:2px 10px;border-radius:12px;background:#fde8e8;color:#9b1c1c;
@@ -29,11 +30,15 @@ def theme() -> gr.themes.Base:
     return gr.themes.Default(primary_hue="red", font=list(SYSTEM_FONTS), font_mono=list(MONO_FONTS))
 
 
-def build_app(app: App) -> gr.Blocks:
-    """The Gradio Blocks app over one composition root (not launched)."""
-    page = Page(app, Outputs(app.settings.data_dir))
+def build_app(app: App, login: bool = False) -> gr.Blocks:
+    """The Gradio Blocks app over one composition root (not launched). LOGIN: users log in (each
+    event checks the caller's role; the tabs a role may not use are hidden); otherwise the one
+    local user may do everything."""
+    page = Page(app, Outputs(app.settings.data_dir), login=login)
     with gr.Blocks(title="党务助手", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
-        gr.Markdown("# 党务助手\n面向机关党务工作者的离线知识助手：回答有依据，方案可下载。", elem_classes="app-title")
+        with gr.Row():
+            gr.Markdown("# 党务助手\n面向机关党务工作者的离线知识助手：回答有依据，方案可下载。", elem_classes="app-title")
+            who = gr.Markdown("", elem_id="who", visible=login)
         page.components["badge"] = gr.HTML(badge_html("离线模式"), elem_id="mode-badge")
         with gr.Tabs():
             for tab in (qa_tab, meeting, checklist, planner, records, kb):
@@ -47,11 +52,24 @@ def build_app(app: App) -> gr.Blocks:
             return ((date.today() + timedelta(days=14)).isoformat(), date.today().year,
                     plans.next_monday().isoformat(), plans.default_tasks())
 
+        def shown_tabs(request: gr.Request):
+            """Who is logged in, and the tabs their role may use (the events check it anyway)."""
+            name, role = page.user(request)
+            tabs = [gr.update(visible=allows(role, needed)) for _, (_, needed) in page.tabs.items()]
+            return (f"{esc(name)}（{esc(role or '')}） · [退出登录](logout)" if name else ""), *tabs
+
         private = {"api_visibility": "private", "show_progress": "hidden"}
-        demo.load(fresh_defaults, None, [c["meeting_date"], c["checklist_year"], c["planner_start"], c["planner_tasks"]],
+        demo.load(needs(MEMBER, fresh_defaults, quiet=True), None,
+                  [c["meeting_date"], c["checklist_year"], c["planner_start"], c["planner_tasks"]],
                   queue=False, **private)
-        demo.load(lambda: qa.badge(app), None, c["badge"], **private)
+        demo.load(needs(MEMBER, lambda: qa.badge(app), quiet=True), None, c["badge"], **private)
+        if login:
+            demo.load(needs(MEMBER, shown_tabs, quiet=True), None, [who, *(t for t, _ in page.tabs.values())],
+                      queue=False, **private)
+        restore, r_in, r_out = c["qa_restore"]
+        demo.load(restore, r_in, r_out, queue=False, **private)
         refresh, outputs = c["kb_refresh"]
-        demo.load(guarded(refresh), None, outputs, **private)
+        demo.load(needs(ADMIN, guarded(refresh), quiet=True), None, outputs, **private)
+        secure(demo, page)
     demo.queue(default_concurrency_limit=2, max_size=app.settings.queue_size)
     return demo

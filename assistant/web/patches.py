@@ -57,9 +57,20 @@ class PageMiddleware:
         await self.app(scope, receive, capture)
 
 
-def app_kwargs() -> dict:
-    """FastAPI options for launch(): no /docs pages (they would list every endpoint to anyone),
-    and the page middleware above."""
+NO_DOCS = {"openapi_url": None, "docs_url": None, "redoc_url": None}
+
+
+def app_kwargs(extra: list | None = None) -> dict:
+    """FastAPI options for the outer app (assistant.serve.app.build_server), which carries the
+    login routes, the /v1 API and the mounted Gradio page: no /docs pages (they would list every
+    endpoint to anyone), and every ASGI middleware of the server — this list is the one place
+    where middleware is applied (EXTRA: the login redirect, when a login is required), so it
+    wraps the API and the page alike."""
     from starlette.middleware import Middleware
 
-    return {"openapi_url": None, "docs_url": None, "redoc_url": None, "middleware": [Middleware(PageMiddleware)]}
+    return {**NO_DOCS, "middleware": [Middleware(PageMiddleware), *(extra or [])]}
+
+
+def gradio_app_kwargs() -> dict:
+    """FastAPI options for Gradio's own (mounted) app: no /docs pages there either."""
+    return dict(NO_DOCS)

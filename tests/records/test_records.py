@@ -32,10 +32,11 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 # --------------------------------------------------------------------------- the database
 
 def test_first_use_migrates_to_head_and_creates_the_tables(db):
-    assert db.migrate() == "0001"
+    assert db.migrate() == "0002"
     names = set(inspect(db.engine).get_table_names())
     assert {"activities", "attachments", "candidates", "candidate_milestones", "alembic_version"} <= names
-    assert db.migrate() == "0001"  # a second upgrade is a no-op
+    assert {"users", "login_sessions", "login_failures", "api_keys", "conversations", "conversation_messages"} <= names
+    assert db.migrate() == "0002"  # a second upgrade is a no-op
 
 
 # --------------------------------------------------------------------------- golden: a year of records

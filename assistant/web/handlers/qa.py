@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from ...errors import InputError, StoreError
 from ...root import App
@@ -57,9 +57,12 @@ def ask(app: App, question: str, history: list | None = None) -> dict:
 
 
 def chat(app: App, message: str, messages: list | None, pairs: list | None,
-         out_dir: Path | None = None) -> Iterator[tuple[list, list, str | None]]:
+         out_dir: Path | None = None, allowed=None,
+         on_answer: Callable[[str, Any], None] | None = None) -> Iterator[tuple[list, list, str | None]]:
     """Stream one turn of the conversation: (chat messages, (question, answer) pairs, new badge or None).
-    A request for a plan or checklist gets the document: its preview, then its files (written to out_dir)."""
+    A request for a plan or checklist gets the document: its preview, then its files (written to out_dir);
+    ALLOWED names the kinds of document the user may ask for (None: all). ON_ANSWER(question, Answer)
+    is called with the final answer (to keep the turn) before the last step is yielded."""
     messages = list(messages or [])
     pairs = list(pairs or [])
     try:
@@ -76,7 +79,7 @@ def chat(app: App, message: str, messages: list | None, pairs: list | None,
     try:
         with_cards(app)
         assistant = app.assistant
-        for text, answer in app.stream(message, pairs[-6:], out_dir):
+        for text, answer in app.stream(message, pairs[-6:], out_dir, allowed):
             messages[-1] = {"role": "assistant", "content": esc_md(text) or "…"}
             if answer is not None:
                 final = answer
@@ -90,6 +93,8 @@ def chat(app: App, message: str, messages: list | None, pairs: list | None,
         messages.extend(source_messages(final))
         messages.extend({"role": "assistant", "content": {"path": f}} for f in (final.action or {}).get("files", []))
         pairs.append((message, final.answer))
+        if on_answer is not None:
+            on_answer(message, final)
         yield messages, pairs, badge_html(assistant.mode_label, final.notice)
 
 

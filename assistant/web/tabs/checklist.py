@@ -8,11 +8,12 @@ import gradio as gr
 
 from ...plans.obligations import BRANCH_TYPES
 from ..handlers import plans
+from ...serve.accounts import MEMBER
 from . import Page, guarded
 
 
 def build(page: Page) -> None:
-    with gr.Tab("工作清单", id="checklist"):
+    with gr.Tab("工作清单", id="checklist") as tab:
         with gr.Row():
             c_year = gr.Number(label="年份", value=date.today().year, precision=0, min_width=120)
             c_period = gr.Dropdown(list(plans.PERIODS), value="全年", label="期间", min_width=120, allow_custom_value=True)
@@ -36,6 +37,7 @@ def build(page: Page) -> None:
             a_xlsx = gr.File(interactive=False)
             a_ics = gr.File(interactive=False)
     page.components["checklist_year"] = c_year
+    page.tabs["checklist"] = (tab, MEMBER)
 
     def branch_of(value: str | None) -> str | None:
         return None if value in (None, "", "按支部情况") else value
@@ -44,12 +46,12 @@ def build(page: Page) -> None:
                        members: float | None = None) -> tuple[str, str, str, str]:
         return plans.checklist_page(page.app, page.outputs.folder(), year, period, branch_of(branch_type), members)
 
-    c_go.click(guarded(checklist_page), [c_year, c_period, c_branch, c_members], [c_summary, c_table, c_xlsx, c_ics],
+    c_go.click(guarded(checklist_page, MEMBER), [c_year, c_period, c_branch, c_members], [c_summary, c_table, c_xlsx, c_ics],
                api_visibility="private", concurrency_id="documents", concurrency_limit=4)
 
     def checklist(year: float, period: str = "全年", branch_type: str = "机关",
                   members: float | None = None) -> tuple[str, list[list], str, str]:
         return plans.checklist(page.app, page.outputs.folder(), year, period, branch_of(branch_type), members)
 
-    a_go.click(guarded(checklist), [c_year, c_period, a_branch, c_members], [a_summary, a_table, a_xlsx, a_ics],
+    a_go.click(guarded(checklist, MEMBER), [c_year, c_period, a_branch, c_members], [a_summary, a_table, a_xlsx, a_ics],
                api_name="checklist", concurrency_id="documents", concurrency_limit=4)

@@ -4,12 +4,13 @@ from __future__ import annotations
 import gradio as gr
 
 from ..handlers import kb
+from ...serve.accounts import ADMIN
 from . import Page, guarded
 
 
 def build(page: Page) -> None:
     app = page.app
-    with gr.Tab("知识库", id="kb"):
+    with gr.Tab("知识库", id="kb", visible=not page.login) as tab:
         gr.Markdown(f"上传党内法规、本单位文件等（支持 {' '.join(kb.UPLOAD_TYPES)}，"
                     f"单个文件不超过 {app.settings.max_file_mb:g} MB）。同名文件再次上传即更新。")
         k_files = gr.File(label="选择文件", file_count="multiple", file_types=list(kb.UPLOAD_TYPES), type="filepath",
@@ -43,9 +44,10 @@ def build(page: Page) -> None:
 
     private = {"api_visibility": "private"}
     kb_opts = {"concurrency_id": "kb_write", "concurrency_limit": 1}
-    k_go.click(guarded(ingest_files), [k_files], [k_status, k_progress], api_name="ingest", **kb_opts).then(
-        guarded(refresh_docs), None, [k_docs, k_remove_sel], **private)
-    k_remove.click(guarded(remove_docs), [k_remove_sel], [k_msg, k_docs, k_remove_sel], **kb_opts, **private)
-    k_reindex.click(guarded(reindex), None, [k_msg, k_docs, k_remove_sel], **kb_opts, **private)
-    k_refresh.click(guarded(refresh_docs), None, [k_docs, k_remove_sel], **private)
+    k_go.click(guarded(ingest_files, ADMIN), [k_files], [k_status, k_progress], api_name="ingest", **kb_opts).then(
+        guarded(refresh_docs, ADMIN), None, [k_docs, k_remove_sel], **private)
+    k_remove.click(guarded(remove_docs, ADMIN), [k_remove_sel], [k_msg, k_docs, k_remove_sel], **kb_opts, **private)
+    k_reindex.click(guarded(reindex, ADMIN), None, [k_msg, k_docs, k_remove_sel], **kb_opts, **private)
+    k_refresh.click(guarded(refresh_docs, ADMIN), None, [k_docs, k_remove_sel], **private)
     page.components["kb_refresh"] = (refresh_docs, [k_docs, k_remove_sel])
+    page.tabs["kb"] = (tab, ADMIN)

@@ -7,11 +7,12 @@ import gradio as gr
 
 from ...plans.meeting import meeting_types
 from ..handlers import plans
+from ...serve.accounts import WORKER
 from . import Page, guarded
 
 
 def build(page: Page) -> None:
-    with gr.Tab("会议方案", id="meeting"):
+    with gr.Tab("会议方案", id="meeting", visible=not page.login) as tab:
         with gr.Row():
             m_type = gr.Dropdown(meeting_types(), value=meeting_types()[0], label="会议类型", min_width=200,
                                  allow_custom_value=True)
@@ -29,10 +30,11 @@ def build(page: Page) -> None:
             m_md = gr.File(label="下载 Markdown（.md）", interactive=False, elem_id="plan-md", min_width=160)
         m_preview = gr.Markdown(label="方案预览", show_label=False, elem_id="plan-preview", sanitize_html=True)
     page.components["meeting_date"] = m_date
+    page.tabs["meeting"] = (tab, WORKER)
 
     def meeting_plan(meeting_type: str, branch: str, meeting_date: str, topic: str = "",
                      members: float | None = None) -> tuple[str, str, str]:
         return plans.meeting_plan(page.app, page.outputs.folder(), meeting_type, branch, meeting_date, topic, members)
 
-    m_go.click(guarded(meeting_plan), [m_type, m_branch, m_date, m_topic, m_members], [m_preview, m_docx, m_md],
+    m_go.click(guarded(meeting_plan, WORKER), [m_type, m_branch, m_date, m_topic, m_members], [m_preview, m_docx, m_md],
                api_name="meeting_plan", concurrency_id="documents", concurrency_limit=4)

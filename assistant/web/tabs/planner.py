@@ -11,7 +11,8 @@ import gradio as gr
 from ...plans.obligations import BRANCH_TYPES
 from ...plans.profile import WORKER_ROLES
 from ..handlers import plans
-from . import Page, guarded
+from ...serve.accounts import WORKER
+from . import Page, guarded, needs
 
 # the task table: headers on one line, the 工时 column wide enough for its header, the delete column narrow
 TABLE_CSS = """
@@ -26,7 +27,7 @@ TABLE_CSS = """
 def build(page: Page) -> None:
     app = page.app
 
-    with gr.Tab("任务规划", id="planner"):
+    with gr.Tab("任务规划", id="planner", visible=not page.login) as tab:
         gr.HTML(TABLE_CSS, elem_id="planner-style", padding=False)
         gr.Markdown("先填支部情况（保存后下次自动带出），再在表格中写下自己的任务。条规规定的支部工作会自动并入；"
                     "不适用的事项会说明依据；排不下的按分工交给相应委员，再不行才延后，并说明还差多少工时。")
@@ -92,6 +93,7 @@ def build(page: Page) -> None:
             a_md = gr.File(interactive=False)
             a_ics = gr.File(interactive=False)
     page.components.update(planner_start=p_start, planner_tasks=p_tasks)
+    page.tabs["planner"] = (tab, WORKER)
 
     def save(*values: Any) -> str:
         return plans.save_form(page.app, *values)
@@ -108,11 +110,11 @@ def build(page: Page) -> None:
 
     private = {"api_visibility": "private"}
     # the form is filled from the saved profile each time the page loads (not when the server started)
-    gr.on(None, lambda: plans.saved_form(app).values(), None, form, queue=False, show_progress="hidden", **private)
-    f_save.click(guarded(save), form, f_status, **private)
-    p_add.click(plans.add_row, p_tasks, p_tasks, queue=False, show_progress="hidden", **private)
-    p_tasks.select(delete, p_tasks, p_tasks, queue=False, show_progress="hidden", **private)
-    p_go.click(guarded(plan_page), [p_tasks, p_start, p_weeks, *form],
+    gr.on(None, needs(WORKER, lambda: plans.saved_form(app).values(), quiet=True), None, form, queue=False, show_progress="hidden", **private)
+    f_save.click(guarded(save, WORKER), form, f_status, **private)
+    p_add.click(needs(WORKER, plans.add_row), p_tasks, p_tasks, queue=False, show_progress="hidden", **private)
+    p_tasks.select(needs(WORKER, delete), p_tasks, p_tasks, queue=False, show_progress="hidden", **private)
+    p_go.click(guarded(plan_page, WORKER), [p_tasks, p_start, p_weeks, *form],
                [p_notice, p_focus, p_handoff, p_plan, p_md, p_ics, p_xlsx],
                concurrency_id="documents", concurrency_limit=4, **private)
 
@@ -121,5 +123,5 @@ def build(page: Page) -> None:
         return plans.plan_tasks(page.app, page.outputs.folder(), tasks, start, weeks, hours_per_week, branch_type,
                                 members)
 
-    a_go.click(guarded(plan_tasks), [p_tasks, p_start, p_weeks, a_hours, a_branch, a_members], [a_plan, a_md, a_ics],
+    a_go.click(guarded(plan_tasks, WORKER), [p_tasks, p_start, p_weeks, a_hours, a_branch, a_members], [a_plan, a_md, a_ics],
                api_name="plan_tasks", concurrency_id="documents", concurrency_limit=4)

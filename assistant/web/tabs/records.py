@@ -10,13 +10,14 @@ import pandas as pd
 
 from ...plans.obligations import BRANCH_TYPES
 from ..handlers import records
+from ...serve.accounts import WORKER
 from . import Page, guarded
 
 
 def build(page: Page) -> None:
     app = page.app
     this_year = date.today().year
-    with gr.Tab("台账与自查", id="records"):
+    with gr.Tab("台账与自查", id="records", visible=not page.login) as tab:
         with gr.Accordion("记一项活动", open=False):
             with gr.Row():
                 r_type = gr.Dropdown(records.activity_types(app), value="支委会", label="类型", min_width=160,
@@ -117,15 +118,16 @@ def build(page: Page) -> None:
     private = {"api_visibility": "private"}
     write = {"concurrency_id": "records_write", "concurrency_limit": 1}
     form = [r_type, r_date, r_expected, r_present, r_leave, r_voting, r_yes, r_topic, r_chair, r_file, r_year]
-    r_add.click(guarded(add), form, [r_msg, r_list], **write, **private)
-    r_minutes.click(guarded(from_minutes), [r_file, r_year], [r_msg, r_list], **write, **private)
-    r_import.click(guarded(import_sheet), [r_sheet, r_year], [r_msg, r_errors, r_list], **write, **private)
-    r_refresh.click(guarded(refresh), [r_year], [r_list], **private)
-    r_remove.click(guarded(remove), [r_remove_id, r_year], [r_msg, r_list], **write, **private)
-    r_check.click(guarded(check), [r_year, r_until, r_branch, r_committee, r_groups],
+    r_add.click(guarded(add, WORKER), form, [r_msg, r_list], **write, **private)
+    r_minutes.click(guarded(from_minutes, WORKER), [r_file, r_year], [r_msg, r_list], **write, **private)
+    r_import.click(guarded(import_sheet, WORKER), [r_sheet, r_year], [r_msg, r_errors, r_list], **write, **private)
+    r_refresh.click(guarded(refresh, WORKER), [r_year], [r_list], **private)
+    r_remove.click(guarded(remove, WORKER), [r_remove_id, r_year], [r_msg, r_list], **write, **private)
+    r_check.click(guarded(check, WORKER), [r_year, r_until, r_branch, r_committee, r_groups],
                   [r_findings, r_chart, r_counts, r_docx, r_xlsx], concurrency_id="documents", concurrency_limit=4,
                   **private)
-    r_export.click(guarded(export), [r_year], [r_ledger_xlsx], **private)
-    c_show.click(guarded(show_candidates), [c_as_of], [c_table], **private)
-    c_import.click(guarded(import_candidates), [c_sheet, c_as_of], [c_msg, c_table], **write, **private)
+    r_export.click(guarded(export, WORKER), [r_year], [r_ledger_xlsx], **private)
+    c_show.click(guarded(show_candidates, WORKER), [c_as_of], [c_table], **private)
+    c_import.click(guarded(import_candidates, WORKER), [c_sheet, c_as_of], [c_msg, c_table], **write, **private)
     page.components["records_refresh"] = (refresh, [r_year], [r_list])
+    page.tabs["records"] = (tab, WORKER)
