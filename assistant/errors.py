@@ -29,3 +29,10 @@ class LoadError(AssistantError):
 
 class KnowledgeError(AssistantError):
     """A file of the bundled knowledge (knowledge/*.yaml) is malformed."""
+
+
+class Cancelled(AssistantError):
+    """Long work (an ingest) was stopped on request, or because its client went away."""
+
+    def __init__(self, message: str = "已取消") -> None:
+        super().__init__(message)
