@@ -57,9 +57,14 @@ class PageMiddleware:
         await self.app(scope, receive, capture)
 
 
-def app_kwargs() -> dict:
+def app_kwargs(settings=None) -> dict:
     """FastAPI options for launch(): no /docs pages (they would list every endpoint to anyone),
-    and the page middleware above."""
+    the body-size limit in front of everything (assistant/web/limits.py: oversized requests are
+    refused unread, before the login check) and the page middleware above."""
     from starlette.middleware import Middleware
 
-    return {"openapi_url": None, "docs_url": None, "redoc_url": None, "middleware": [Middleware(PageMiddleware)]}
+    from ..settings import Settings
+    from .limits import BodyLimit
+
+    limit = Middleware(BodyLimit, **BodyLimit.options(settings or Settings()))
+    return {"openapi_url": None, "docs_url": None, "redoc_url": None, "middleware": [limit, Middleware(PageMiddleware)]}

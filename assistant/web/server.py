@@ -74,7 +74,7 @@ def main(started: float | None = None) -> int:
         server_name=settings.server_name, server_port=settings.server_port, auth=auth,
         auth_message="党务助手：请登录" if auth else None, max_file_size=int(settings.max_file_mb * 1024 * 1024),
         show_error=False, ssr_mode=False, pwa=False, mcp_server=False, enable_monitoring=False, footer_links=[],
-        theme=theme(), css=CSS, quiet=True, prevent_thread_lock=True, app_kwargs=app_kwargs(),
+        theme=theme(), css=CSS, quiet=True, prevent_thread_lock=True, app_kwargs=app_kwargs(settings),
         # the downloads are written under the data dir (web/outputs.py); Gradio serves files only from
         # the working directory, the temp dir and these
         allowed_paths=[str(settings.data_dir / "outputs")],
