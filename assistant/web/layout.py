@@ -31,8 +31,9 @@ def theme() -> gr.themes.Base:
 
 def build_app(app: App) -> gr.Blocks:
     """The Gradio Blocks app over one composition root (not launched)."""
-    page = Page(app, Outputs(app.settings.data_dir))
-    with gr.Blocks(title="党务助手", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
+    page = Page(app, Outputs.from_settings(app.settings))
+    age = max(60, int(app.settings.output_max_age_hours * 3600))  # Gradio's cache: the same age as our downloads
+    with gr.Blocks(title="党务助手", analytics_enabled=False, delete_cache=(min(3600, age), age)) as demo:
         gr.Markdown("# 党务助手\n面向机关党务工作者的离线知识助手：回答有依据，方案可下载。", elem_classes="app-title")
         page.components["badge"] = gr.HTML(badge_html("离线模式"), elem_id="mode-badge")
         with gr.Tabs():
