@@ -15,8 +15,9 @@ def build(page: Page) -> None:
                              render_markdown=True, feedback_options=None, buttons=["copy"],
                              placeholder="请输入党务工作问题，例如“支委会多久开一次？”。回答附有依据条文，点击可展开原文。")
         with gr.Row(equal_height=True):
+            # no max_length: the browser would cut a long message silently; the handler refuses it and says why
             question = gr.Textbox(show_label=False, placeholder="输入问题，按回车发送", scale=5, min_width=180,
-                                  elem_id="question", max_length=qa.MAX_QUESTION)
+                                  elem_id="question")
             send = gr.Button("发送", variant="primary", scale=1, min_width=70, elem_id="send")
         with gr.Row():
             examples = [gr.Button(q, size="sm", min_width=120) for q in qa.EXAMPLE_QUESTIONS]
