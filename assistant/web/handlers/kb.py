@@ -1,6 +1,7 @@
 """知识库: uploads staged under safe names, imported with progress; the document list; delete; reindex."""
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import shutil
@@ -19,6 +20,7 @@ from ...settings import Settings
 from ..render import esc_literal, esc_md
 from .qa import engine_error
 
+log = logging.getLogger(__name__)
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".html")
 DOC_HEADERS = ["标题", "文件", "状态", "生效日期", "段数", "完整性", "导入者", "导入时间"]
 STAGING_MAX_AGE_S = 86400.0  # a batch waiting for a confirmation nobody gave is dropped after a day
@@ -190,6 +192,8 @@ def import_staged(app: App, token: str, rows: list[list[str]] | None = None, imp
             box["report"] = report = app.ingest(
                 staged, on_file=lambda name, status: events.put((name, status)), importer=importer, cancel=cancel,
                 on_progress=lambda name, done, total: events.put((name, f"正在嵌入：{done}/{total} 段")))
+            if report.cancelled:
+                log.info("导入已取消（页面已关闭）：%s", shorten("、".join(p.name for p in staged), 120))
             uploads = uploads_dir(app.settings)
             uploads.mkdir(parents=True, exist_ok=True)
             for path in staged:
