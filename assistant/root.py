@@ -126,18 +126,20 @@ class App:
                on_file: Callable[[str, str], None] | None = None, *, importer: str = "",
                cancel: threading.Event | None = None, on_progress: Callable[[str, int, int], None] | None = None):
         """Import files and folders into the knowledge base (see assistant.qa.ingest): each
-        document recorded with ``importer`` and the time; ``cancel`` stops it between batches."""
+        document recorded with ``importer`` and the time; ``cancel`` stops it between batches.
+        Only the bundled knowledge folder's files are our cards, whatever another file's front matter says."""
         from .qa.ingest import ingest
 
         return ingest(paths, self.store, self.knowledge.phrasings(), progress=progress, on_file=on_file,
-                      cache=self.vector_cache, importer=importer, cancel=cancel, on_progress=on_progress)
+                      cache=self.vector_cache, importer=importer, cancel=cancel, on_progress=on_progress,
+                      own_kinds_from=[self.knowledge.folder])
 
     def preview_ingest(self, paths: Iterable[Path | str]):
         """What importing these files would do to the documents already there (assistant.qa.ingest.Conflict):
         the ones it would make 已被修订, the ones of the same file name it would replace."""
         from .qa.ingest import preview
 
-        return preview(paths, self.store, self.knowledge.phrasings())
+        return preview(paths, self.store, self.knowledge.phrasings(), own_kinds_from=[self.knowledge.folder])
 
     @property
     def _bundled_marker(self) -> Path:

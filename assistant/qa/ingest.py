@@ -166,10 +166,21 @@ def _embed_questions(doc: Document, chunks: Sequence[Chunk], store: Store, cache
     store.put_asks([k for k, _ in rows], np.vstack(found))
 
 
+def _inside_any(path: Path, folders: Sequence[Path]) -> bool:
+    try:
+        return any(path.resolve().is_relative_to(f.resolve()) for f in folders)
+    except (OSError, ValueError):
+        return False
+
+
 def _read_all(paths: Iterable[Path | str], store: Store, phrasings: Phrasings, fail: Callable[[str, str], None],
-              cancel: threading.Event | None = None) -> list[tuple[Path, Document, list[Chunk]]]:
+              cancel: threading.Event | None = None,
+              own_kinds_from: Sequence[Path] | None = None) -> list[tuple[Path, Document, list[Chunk]]]:
     """Every file read and split (each checked against the limits), in order; the failures told
-    to ``fail``. Two files of one name: the second fails (documents are keyed by file name)."""
+    to ``fail``. Two files of one name: the second fails (documents are keyed by file name).
+    With ``own_kinds_from``, a file outside those folders that calls itself one of our cards
+    (front matter ``kind: faq``, or ``sources:``) is imported as an ordinary document: the trust
+    our cards get is not claimed by writing a line of front matter."""
     limits = Limits.from_settings(store.settings)
     manifests: dict[Path, dict] = {}
     taken: dict[str, Path] = {}
@@ -203,6 +214,10 @@ def _read_all(paths: Iterable[Path | str], store: Store, phrasings: Phrasings, f
             fail(name, f"与本批中的 {taken[doc.doc_id]} 同名（知识库按文件名区分文档），请改名后再导入")
             continue
         taken[doc.doc_id] = path
+        if own_kinds_from is not None and doc.kind in OUR_KINDS and not _inside_any(path, own_kinds_from):
+            tags = " ".join(str(t) for t in doc.extra.get("tags") or [])
+            doc = replace(doc, kind="document")
+            chunks = [replace(c, terms="") if tags and c.terms == tags else c for c in chunks]  # a card's tags
         out.append((path, doc, chunks))
     return out
 
@@ -223,9 +238,11 @@ def conflicts(docs: Sequence[Document], existing: Sequence[DocInfo]) -> list[Con
     return out
 
 
-def preview(paths: Iterable[Path | str], store: Store, phrasings: Phrasings) -> list[Conflict]:
+def preview(paths: Iterable[Path | str], store: Store, phrasings: Phrasings,
+            own_kinds_from: Sequence[Path] | None = None) -> list[Conflict]:
     """conflicts() of the files that can be read (the others fail again, with their reason, in the ingest)."""
-    docs = [doc for _, doc, _ in _read_all(paths, store, phrasings, lambda name, reason: None)]
+    docs = [doc for _, doc, _ in _read_all(paths, store, phrasings, lambda name, reason: None,
+                                           own_kinds_from=own_kinds_from)]
     return conflicts(docs, store.documents()) if docs else []
 
 
@@ -240,6 +257,7 @@ def ingest(
     importer: str = "",
     cancel: threading.Event | None = None,
     on_progress: Callable[[str, int, int], None] | None = None,
+    own_kinds_from: Sequence[Path] | None = None,
 ) -> IngestReport:
     """Ingest files and folders into the store, attaching the phrasings (knowledge/questions)
     to the articles they were written for; vectors found in ``cache`` are not computed again.
@@ -249,7 +267,8 @@ def ingest(
     ``on_progress(file, passages done, passages)`` is told how the embedding goes; ``cancel`` set
     stops the run between two batches: the document being written is rolled back, those
     committed before stay, the rest are not read (``report.cancelled``). Questions meanwhile are
-    answered from what is committed; the write lock is held for one batch at a time."""
+    answered from what is committed; the write lock is held for one batch at a time.
+    ``own_kinds_from``: the folders whose files may be our cards (see _read_all)."""
     started = time.perf_counter()
     report = IngestReport()
     before = store.documents()
@@ -263,7 +282,7 @@ def ingest(
 
     todo: list[tuple[Document, list[Chunk], bool]] = []
     try:
-        for _, doc, chunks in _read_all(paths, store, phrasings, fail, cancel):
+        for _, doc, chunks in _read_all(paths, store, phrasings, fail, cancel, own_kinds_from):
             old = existing.get(doc.doc_id)
             if old and old.sha == doc.sha and old.complete:
                 report.unchanged.append(doc.source)
