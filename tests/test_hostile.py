@@ -535,6 +535,24 @@ def test_bad_input_is_a_one_line_notice_and_a_short_log(page, caplog, name: str,
         assert len(record.getMessage()) < 500 and "第" * 100 not in record.getMessage()
 
 
+def test_a_fault_is_logged_short_with_where_it_happened(page, caplog, monkeypatch) -> None:
+    """Not a user's mistake but a fault (here a library raising with the whole value in its
+    message): the user gets the general notice; the log says where, and the value only cut short."""
+    _, fns, _ = page
+
+    def broken(*args, **kwargs):
+        raise ValueError("无法处理：" + LONG)
+
+    monkeypatch.setattr(plans, "meeting_plan", broken)
+    with caplog.at_level(logging.ERROR), pytest.raises(gr.Error) as info:
+        fns["meeting_plan"]("支委会", "第一党支部", "2027-01-05")
+    assert info.value.title == "暂时无法完成" and "详情见服务器日志" in info.value.message
+    (record,) = [r for r in caplog.records if r.name == "assistant.web.tabs"]
+    text = record.getMessage()
+    assert text.startswith("handler failed: ValueError: 无法处理：第第") and f"（共 {len('ValueError: 无法处理：' + LONG)} 字）" in text, text[:200]
+    assert "broken" in text and len(text) < 3000 and record.exc_info is None
+
+
 def test_the_chat_and_ask_refuse_a_long_message_alike_and_say_so(page) -> None:
     app, fns, _ = page
     message = "问" * 1_000_000

@@ -5,7 +5,7 @@ import logging
 from pathlib import Path
 from typing import Iterator
 
-from ...errors import InputError, StoreError
+from ...errors import InputError, StoreError, log_fault
 from ...inputs import parse_question
 from ...links import unlink_answer
 from ...root import App
@@ -33,7 +33,7 @@ def engine_error(exc: Exception) -> str:
     else in general terms (the details go to the server log, not to the page)."""
     if isinstance(exc, StoreError):
         return str(exc)
-    log.exception("answer failed")
+    log_fault(log, "answer failed", exc)
     return "问答引擎出错，请稍后再试或联系管理员（详情见服务器日志）"
 
 

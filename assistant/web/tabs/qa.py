@@ -29,8 +29,8 @@ def build(page: Page) -> None:
 
     def ask(question: str, history: list[list[str]] | None = None) -> dict:
         """Answer a question from the knowledge base. Returns {answer, mode, abstained, notice,
-        sources: [{title, article, status, source, text}]}; the answer text ends with its
-        依据 lines ([n] 《title》第X条（现行）)."""
+        sources: [{title, article, status, source, text, imported}]} (imported: who imported that
+        file and when); the answer text ends with its 依据 lines ([n] 《title》第X条（现行）)."""
         return qa.ask(page.app, question, history)
 
     private = {"api_visibility": "private"}
