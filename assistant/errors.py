@@ -29,3 +29,22 @@ class LoadError(AssistantError):
 
 class KnowledgeError(AssistantError):
     """A file of the bundled knowledge (knowledge/*.yaml) is malformed."""
+
+
+class Cancelled(AssistantError):
+    """Long work (an ingest) was stopped on request, or because its client went away."""
+
+    def __init__(self, message: str = "已取消") -> None:
+        super().__init__(message)
+
+
+def log_fault(logger, what: str, exc: BaseException) -> None:
+    """Log an unexpected failure for the administrator: where it happened (the traceback's frames)
+    and the error cut to one short line, so that a value a user typed (100,000 characters of it)
+    never lands whole in the log."""
+    import traceback
+
+    from .inputs import shorten
+
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("%s: %s\n%s", what, shorten(f"{type(exc).__name__}: {exc}", 300), frames.rstrip())

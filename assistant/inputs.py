@@ -14,7 +14,8 @@ from typing import Any
 
 from .errors import InputError
 
-__all__ = ["InputError", "LABELS", "label", "parse_date", "parse_int", "parse_hours", "clean_text", "shorten", "safe_filename"]
+__all__ = ["InputError", "LABELS", "label", "parse_date", "parse_int", "parse_hours", "clean_text", "parse_question", "is_text",
+           "shorten", "safe_filename"]
 
 LABELS = {
     "date": "会议日期", "start": "开始日期", "until": "截止日期", "today": "今天的日期", "deadline": "截止日期",
@@ -93,7 +94,8 @@ def parse_int(value: Any, field: str, lo: int = 0, hi: int = 10**6, *, required:
             raise InputError(field, f"{label(field)}应为整数，收到“{shorten(text)}”")
         number = int(float(text)) if "." in text else int(text)
     if not lo <= number <= hi:
-        raise InputError(field, f"{label(field)}应在 {lo}–{hi} 之间，收到 {number}")
+        shown = str(number) if len(str(number)) <= 15 else f"{float(number):.3g}"  # 1e300, not 301 digits
+        raise InputError(field, f"{label(field)}应在 {lo}–{hi} 之间，收到 {shown}")
     return number
 
 
@@ -121,6 +123,16 @@ def parse_hours(value: Any, field: str = "hours", lo: float = 0.0, hi: float = 1
     return round(hours, 2)
 
 
+def is_text(value: str) -> bool:
+    """Whether a string is text a person typed: no control characters (line breaks and tabs
+    aside), nothing that cannot be written as UTF-8 (a lone surrogate such as \\udcff)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not _CONTROL_RE.search(value.replace("\n", " ").replace("\t", " ").replace("\r", " "))
+
+
 def clean_text(value: Any, field: str, max_len: int = 200, *, required: bool = False) -> str:
     """One line of text: whitespace folded, no control characters, at most ``max_len`` characters."""
     text = unicodedata.normalize("NFC", str(value if value is not None else ""))
@@ -135,6 +147,24 @@ def clean_text(value: Any, field: str, max_len: int = 200, *, required: bool = F
         raise InputError(field, f"{label(field)}不能为空")
     if len(text) > max_len:
         raise InputError(field, f"{label(field)}太长（{len(text)} 字），请控制在 {max_len} 字以内")
+    return text
+
+
+def parse_question(value: Any, max_len: int = 1000) -> str:
+    """A question as asked (line breaks kept), or InputError: empty, over ``max_len`` characters
+    (ASSISTANT_MAX_QUESTION_CHARS: the chat, /ask, the API and the command line alike), control
+    characters, or characters that are not text (a lone surrogate such as \\udcff)."""
+    text = unicodedata.normalize("NFC", str(value if value is not None else "")).strip()
+    if not text:
+        raise InputError("question", "请输入问题")
+    if len(text) > max_len:
+        raise InputError("question", f"问题太长（{len(text)} 字），请控制在 {max_len} 字以内")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("question", "问题含有无法识别的字符，请重新输入") from None
+    if _CONTROL_RE.search(text.replace("\n", " ").replace("\t", " ").replace("\r", " ")):
+        raise InputError("question", "问题含有控制字符，请删除后重试")
     return text
 
 

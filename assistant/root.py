@@ -19,6 +19,7 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+BUNDLED_IMPORTER = "内置知识卡（随程序发布）"
 
 
 def _once(build: Callable[["App"], T]) -> T:
@@ -105,14 +106,19 @@ class App:
         """A chat message: a request ("帮我做一个…方案") gets the document itself (files written to
         out_dir), a question its grounded answer. Yields (text so far, None) then (text, Answer).
         ALLOWED, when given, names the kinds of request the user may make (meeting_plan, checklist,
-        plan_tasks); any other is declined in one line."""
+        plan_tasks); any other is declined in one line. A message that is empty, too long or not text
+        raises InputError."""
+        from .inputs import parse_question
+        from .links import plain_links, unlink_answer
         from .plans.meeting import load_meeting_knowledge
         from .qa.answer import Answer
         from .requests import detect, fulfil
 
+        message = parse_question(message, self.settings.max_question_chars)  # InputError: one rule everywhere
         request = detect(message, load_meeting_knowledge().aliases)
-        if request is None:
-            yield from self.assistant.stream(message, history)
+        if request is None:  # links from documents are shown as text with their address, never as links
+            for text, answer in self.assistant.stream(message, history):
+                yield plain_links(text), unlink_answer(answer)
             return
         if allowed is not None and request.kind not in allowed:
             what = {"meeting_plan": "会议方案", "plan_tasks": "任务规划"}.get(request.kind, "这类文档")
@@ -134,12 +140,23 @@ class App:
 
     # -- knowledge base ----------------------------------------------------
     def ingest(self, paths: Iterable[Path | str], progress: bool = False,
-               on_file: Callable[[str, str], None] | None = None):
-        """Import files and folders into the knowledge base (see assistant.qa.ingest)."""
+               on_file: Callable[[str, str], None] | None = None, *, importer: str = "",
+               cancel: threading.Event | None = None, on_progress: Callable[[str, int, int], None] | None = None):
+        """Import files and folders into the knowledge base (see assistant.qa.ingest): each
+        document recorded with ``importer`` and the time; ``cancel`` stops it between batches.
+        Only the bundled knowledge folder's files are our cards, whatever another file's front matter says."""
         from .qa.ingest import ingest
 
         return ingest(paths, self.store, self.knowledge.phrasings(), progress=progress, on_file=on_file,
-                      cache=self.vector_cache)
+                      cache=self.vector_cache, importer=importer, cancel=cancel, on_progress=on_progress,
+                      own_kinds_from=[self.knowledge.folder])
+
+    def preview_ingest(self, paths: Iterable[Path | str]):
+        """What importing these files would do to the documents already there (assistant.qa.ingest.Conflict):
+        the ones it would make 已被修订, the ones of the same file name it would replace."""
+        from .qa.ingest import preview
+
+        return preview(paths, self.store, self.knowledge.phrasings(), own_kinds_from=[self.knowledge.folder])
 
     @property
     def _bundled_marker(self) -> Path:
@@ -161,11 +178,12 @@ class App:
         if self._bundled_done or not self.bundled_pending():
             self._bundled_done = True
             return None
-        with self.store.write_lock():
+        with self.store.write_lock(".bundled.lock"):  # not the write lock: the ingest takes that per batch
             if not self.bundled_pending():  # another process (or thread) did it meanwhile
                 self._bundled_done = True
                 return None
-            report = self.ingest(self.knowledge.card_files(), progress=progress, on_file=on_file)
+            report = self.ingest(self.knowledge.card_files(), progress=progress, on_file=on_file,
+                                 importer=BUNDLED_IMPORTER)
             if not report.failed:
                 try:
                     self._bundled_marker.write_text(json.dumps({"fingerprint": self.knowledge.fingerprint()}),

@@ -93,6 +93,29 @@ class Settings:
     embed_api_key: str | None = setting("ASSISTANT_EMBED_API_KEY", None, "嵌入服务的 API Key", secret=True)
     max_file_mb: float = setting("ASSISTANT_MAX_FILE_MB", 50.0, "单个导入文件的大小上限（MB）", _positive(float))
     chunk_chars: int = setting("ASSISTANT_CHUNK_CHARS", 380, "切分段落的最大字数（改动后需重新导入）", _positive(int))
+    max_doc_chars: int = setting("ASSISTANT_MAX_DOC_CHARS", 1_000_000,
+                                 "单篇文档正文的字数上限（读出文字后、切分前检查；超过即拒绝导入）", _positive(int))
+    max_doc_chunks: int = setting("ASSISTANT_MAX_DOC_CHUNKS", 5_000,
+                                  "单篇文档切分后的段数上限（嵌入之前检查；超过即拒绝导入）", _positive(int))
+    max_part_mb: float = setting("ASSISTANT_MAX_PART_MB", 32.0,
+                                 ".docx 等压缩包中任一部件解压后的大小上限（MB；边解压边计数，超过即拒绝）", _positive(float))
+    max_body_mb: float = setting("ASSISTANT_MAX_BODY_MB", 8.0,
+                                 "网页请求体的大小上限（MB，文件上传除外）；超过的请求在读取之前、登录检查之前就被拒绝（413）",
+                                 _positive(float))
+    max_upload_mb: float = setting("ASSISTANT_MAX_UPLOAD_MB", 256.0,
+                                   "一次文件上传请求的大小上限（MB，可含多个文件；单个文件另受 ASSISTANT_MAX_FILE_MB 限制）",
+                                   _positive(float))
+    ingest_concurrency: int = setting("ASSISTANT_INGEST_CONCURRENCY", 2,
+                                      "网页上可同时进行的导入数（删除、重新索引另行排队，不等导入）", _positive(int))
+    max_question_chars: int = setting("ASSISTANT_MAX_QUESTION_CHARS", 1000,
+                                      "一个问题的字数上限（网页对话、/ask 与命令行同一规则，超过时说明并拒绝）", _positive(int))
+    max_plan_tasks: int = setting("ASSISTANT_MAX_PLAN_TASKS", 500, "一份任务规划中自己的任务条数上限", _positive(int))
+    max_plan_weeks: int = setting("ASSISTANT_MAX_PLAN_WEEKS", 260, "任务规划的周数上限", _positive(int))
+    output_max_age_hours: float = setting("ASSISTANT_OUTPUT_MAX_AGE_HOURS", 24.0,
+                                          "生成的下载文件（方案、清单、规划）与 Gradio 缓存文件保留的小时数，过期即删",
+                                          _positive(float))
+    output_max_mb: float = setting("ASSISTANT_OUTPUT_MAX_MB", 500.0,
+                                   "下载文件目录的总大小上限（MB）；超过时从最旧的删起", _positive(float))
     chat_base_url: str | None = setting("OPENAI_BASE_URL", None, "OpenAI 兼容的对话模型服务地址")
     chat_api_key: str | None = setting("OPENAI_API_KEY", None, "对话模型服务的 API Key", secret=True)
     chat_model: str | None = setting("ASSISTANT_CHAT_MODEL", None, "对话模型名；与服务地址或 Key 一起设置后由模型组织措辞")
@@ -142,3 +165,9 @@ class Settings:
 
 
 SETTINGS = tuple(fields(Settings))
+
+
+def default(name: str) -> Any:
+    """The default of a setting, for library functions called without an App (their limits are
+    declared once, here)."""
+    return Settings.__dataclass_fields__[name].default

@@ -5,6 +5,7 @@ events, then ``data: [DONE]``). What it answers depends on ``server.mode``:
 
 normal     an answer that cites [1] and quotes a number found in passage [1] of the request
 slow       sleeps ``slow_seconds`` (longer than the client's timeout) before answering
+http401    401 "Incorrect API key provided: sk-secr********123" (a partly masked key, as OpenAI words it)
 http429    429 with an error body that echoes the caller's API key (as real services do)
 http500    500 with an error body that echoes the caller's API key
 malformed  a 200 SSE stream whose second event is not JSON
@@ -23,7 +24,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("normal", "slow", "http429", "http500", "malformed", "nocite", "badcite", "injected")
+MODES = ("normal", "slow", "http401", "http429", "http500", "malformed", "nocite", "badcite", "injected")
 PASSAGE_RE = re.compile(r"^\[(\d+)\][^\n]*\n(.*?)(?=\n\n\[\d+\]|\n>>>|\Z)", re.S | re.M)
 INSTRUCTION_RE = re.compile(r"忽略以上指令[，,]?\s*(?:回答[：:])?\s*([^\n。]*)")
 NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
@@ -147,6 +148,12 @@ class _Handler(BaseHTTPRequestHandler):
         mode = fake.mode
         if mode == "slow":
             time.sleep(fake.slow_seconds)
+        if mode == "http401":
+            masked = f"{key[:7]}{'*' * 8}{key[-3:]}"
+            self._json(401, {"error": {"message": f"Incorrect API key provided: {masked}. You can find your API key "
+                                                  "at https://platform.example/account/api-keys.",
+                                       "type": "invalid_request_error", "code": "invalid_api_key"}})
+            return
         if mode == "http429":
             self._json(429, {"error": {"message": f"Rate limit reached for key {key}", "type": "rate_limit_exceeded"}})
             return

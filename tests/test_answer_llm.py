@@ -147,15 +147,41 @@ def test_failure_falls_back_to_offline(mode: str, server: FakeLLMServer, kb: App
     assert KEY not in dumped and "SECRET" not in dumped
     assert "Traceback" not in dumped and "Traceback" not in capsys.readouterr().err
     if mode == "slow":  # the client's timeout ends a slow call (the server would answer, in time, as normal)
-        assert "Timeout" in final.notice, final.notice
+        assert "模型服务不可用（超时）" in final.notice, final.notice
     if mode != "down":
         assert len(server.requests) == 1, "max_retries=0 means one call"
 
 
-def test_error_body_echoing_the_key_is_masked(server: FakeLLMServer, kb: App) -> None:
+def test_error_body_echoing_the_key_is_masked(server: FakeLLMServer, kb: App, caplog) -> None:
+    """The provider's own error text (which may quote the key, an account, a quota) goes to the
+    administrator's log, the key masked; every user sees only what kind of failure it was."""
     server.mode = "http429"
-    _, final = run(with_model(kb, config(server.base_url)), QUESTION)
-    assert "429" in final.notice and "***" in final.notice and KEY not in final.notice
+    with caplog.at_level("WARNING", logger="assistant.qa.answer"):
+        _, final = run(with_model(kb, config(server.base_url)), QUESTION)
+    assert final.notice.startswith("模型服务不可用（限流），已改用离线模式"), final.notice
+    assert "429" not in final.notice and "***" not in final.notice and KEY not in final.notice
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "429" in logged and "***" in logged and KEY not in logged, logged
+
+
+@pytest.mark.parametrize("mode, kind", [("http401", "鉴权失败"), ("http429", "限流"), ("http500", "服务出错"),
+                                        ("slow", "超时"), ("down", "无法连接")])
+def test_users_see_the_kind_of_failure_the_log_has_the_provider_text(mode: str, kind: str, server: FakeLLMServer,
+                                                                     kb: App, caplog) -> None:
+    """Issue 17: the provider's text ("Incorrect API key provided: sk-test-********RET") reached every
+    user's notice. Now the notice says only what kind of failure it was; the text is in the log."""
+    server.mode = mode
+    base_url = f"http://127.0.0.1:{closed_port()}/v1" if mode == "down" else server.base_url
+    with caplog.at_level("WARNING", logger="assistant.qa.answer"):
+        _, final = run(with_model(kb, config(base_url)), QUESTION)
+    assert final.notice.startswith(f"模型服务不可用（{kind}），已改用离线模式"), final.notice
+    for raw in ("Incorrect", "API key", "sk-", "*", "Error", "429", "500", "401"):
+        assert raw not in final.notice, (raw, final.notice)
+    logged = [r.getMessage() for r in caplog.records if r.name == "assistant.qa.answer"]
+    assert len(logged) == 1 and logged[0].startswith("模型服务调用失败"), logged
+    assert KEY not in logged[0] and len(logged[0]) < 200, logged[0]
+    if mode == "http401":
+        assert "Incorrect API key provided" in logged[0], logged[0]
 
 
 def test_retries_are_bounded(server: FakeLLMServer, kb: App) -> None:

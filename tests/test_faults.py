@@ -78,8 +78,18 @@ left_gen, left_tokens = LexicalIndex.load_tokens(store.lexical_dir)  # as the la
 snap = store.snapshot(max_age=0)
 got = store.collection.get(include=["metadatas"])
 ids_by_doc = {}
+versions = {}  # doc_id -> sha -> [ids, n_chunks, latest imported_at]
 for cid, m in zip(got["ids"], got["metadatas"]):
     ids_by_doc.setdefault(m["doc_id"], []).append(cid)
+    v = versions.setdefault(m["doc_id"], {}).setdefault(m["sha"], [[], m["n_chunks"], ""])
+    v[0].append(cid)
+    v[2] = max(v[2], m.get("imported_at", ""))
+committed_ids = []  # what searches may use: each document's complete version, the latest imported if two are
+for by_sha in versions.values():
+    complete = [v for v in by_sha.values() if len(v[0]) == v[1]]
+    if complete:
+        latest = max(v[2] for v in complete)
+        committed_ids += [i for v in complete if v[2] == latest for i in v[0]]
 hits = 0
 if snap.ids:
     res = store.collection.query(query_embeddings=snap.matrix.tolist(), n_results=1, include=[])
@@ -88,6 +98,7 @@ gen, tokens = LexicalIndex.load_tokens(store.lexical_dir)
 print(json.dumps({
     "count": store.collection.count(),
     "ids": sorted(got["ids"]),
+    "committed_ids": sorted(committed_ids),
     "snapshot_ids": sorted(snap.ids),
     "lexical_ids": sorted(snap.lexical.ids),
     "persisted_lexical_ids": sorted(tokens),
@@ -113,15 +124,17 @@ def inspect_kb(data_dir: Path) -> dict:
 
 def assert_consistent(state: dict, settled: bool = True) -> None:
     """Dense and lexical indexes hold the same chunk ids, counts agree, vectors are sound.
-    After a fault the lexical file the dead process left may be stale (a reader rebuilds it:
-    the snapshot ids above are what a search uses); after a run that finished (settled) the
-    file on disk is current and holds exactly Chroma's ids."""
-    ids = state["ids"]
+    A search uses each document's committed version only (all its chunks stored; the latest
+    imported when a crash left two): after a fault, chunks of a version cut short stay in Chroma
+    until the re-run but no search sees them. The lexical file the dead process left may be
+    stale (a reader rebuilds it: the snapshot ids above are what a search uses); after a run
+    that finished (settled) the file on disk is current and Chroma holds exactly what searches use."""
+    ids = state["committed_ids"]
     assert state["snapshot_ids"] == ids == state["lexical_ids"] == state["persisted_lexical_ids"]
     if settled:
         assert state["left_lexical_current"], "a finished ingest left a stale lexical index"
-        assert state["left_lexical_ids"] == ids
-    assert state["count"] == len(ids) == state["matrix_rows"]
+        assert state["left_lexical_ids"] == ids == state["ids"]
+    assert state["count"] == len(state["ids"]) and state["matrix_rows"] == len(ids)
     assert state["persisted_generation_matches"]
     if ids:
         assert state["min_norm"] > 0.99
@@ -246,9 +259,9 @@ def test_crash_between_new_version_and_old_delete(tmp_path: Path) -> None:
         "import os, sys\n"
         "from assistant.qa import index\n"
         "real = index.Store.put_document\n"
-        "def put(self, doc, chunks, vectors):\n"
+        "def put(self, doc, chunks, vectors, **kw):\n"
         "    self.collection.delete = lambda **kw: os._exit(137)\n"
-        "    return real(self, doc, chunks, vectors)\n"
+        "    return real(self, doc, chunks, vectors, **kw)\n"
         "index.Store.put_document = put\n"
         "from assistant.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
@@ -259,6 +272,7 @@ def test_crash_between_new_version_and_old_delete(tmp_path: Path) -> None:
     state = inspect_kb(data)
     assert_consistent(state, settled=False)
     assert old_ids < set(state["ids"])  # the old version is all still there
+    assert not old_ids & set(state["snapshot_ids"]), "searches use the new version, complete and imported later"
     assert not state["docs"]["规则.txt"]["complete"]
     listed = run_cli("list", data_dir=data)
     assert listed.returncode == 0 and "不完整" in listed.stdout

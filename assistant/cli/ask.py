@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from ..citations import status_word
+from ..errors import InputError
+from ..inputs import shorten
 from ..root import App
 
 
@@ -28,11 +30,18 @@ def cmd_ask(app: App, args: argparse.Namespace) -> int:
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     if args.stdin:
+        failed = 0
         for line in sys.stdin:
             question = line.strip()
-            if question:
-                print(json.dumps(app.respond(question, out_dir=out).to_json(), ensure_ascii=False), flush=True)
-        return 0
+            if not question:
+                continue
+            try:
+                result = app.respond(question, out_dir=out).to_json()
+            except InputError as exc:  # this line is refused, the batch goes on
+                failed += 1
+                result = {"question": shorten(question), "error": str(exc)}
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+        return 1 if failed else 0
     if not args.question:
         print("错误：请给出问题，或使用 --stdin", file=sys.stderr)
         return 2

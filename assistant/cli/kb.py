@@ -10,8 +10,18 @@ from ..citations import status_word
 from ..root import App
 
 
+def importer() -> str:
+    """命令行（user）: who runs the command, as the document list records it."""
+    import getpass
+
+    try:
+        return f"命令行（{getpass.getuser()}）"
+    except Exception:  # no user name in this environment (a container without a passwd entry)
+        return "命令行"
+
+
 def cmd_ingest(app: App, args: argparse.Namespace) -> int:
-    report = app.ingest([Path(p) for p in args.paths], progress=not args.quiet)
+    report = app.ingest([Path(p) for p in args.paths], progress=not args.quiet, importer=importer())
     for name, reason in report.failed:
         shown = name.encode("unicode_escape").decode("ascii") if not name.isprintable() else name
         print(f"失败 {shown}：{reason}", file=sys.stderr)
@@ -28,7 +38,8 @@ def cmd_list(app: App, args: argparse.Namespace) -> int:
         print("知识库为空。先运行：python -m assistant ingest <文件或文件夹>")
     for d in docs:
         flag = "" if d.complete else "（不完整，请重新导入）"
-        print(f"{d.doc_id}\t{d.title}\t{status_word(d.status)}\t{d.effective or '-'}\t{d.chunks} 段{flag}")
+        print(f"{d.doc_id}\t{d.title}\t{status_word(d.status)}\t{d.effective or '-'}\t{d.chunks} 段{flag}"
+              f"\t{d.provenance()}")
     return 0
 
 
@@ -38,9 +49,8 @@ def cmd_remove(app: App, args: argparse.Namespace) -> int:
     if not matches:
         print(f"知识库中没有文档：{args.doc}（用 list 查看文件名）", file=sys.stderr)
         return 1
-    with store.write_lock():
-        for d in matches:
-            print(f"已删除 {d.doc_id}（{store.remove_document(d.doc_id)} 段）")
+    for d in matches:
+        print(f"已删除 {d.doc_id}（{store.remove_document(d.doc_id)} 段）")
     store.refresh_lexical()
     return 0
 

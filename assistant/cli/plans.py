@@ -110,7 +110,7 @@ def cmd_plan_tasks(app: App, args: argparse.Namespace) -> int:
     today = date.today()
     if start < today:
         raise InputError("start", f"开始日期不能早于今天（{today.isoformat()}），收到 {start.isoformat()}")
-    weeks = parse_int(args.weeks, "weeks", 1, 260)
+    weeks = parse_int(args.weeks, "weeks", 1, app.settings.max_plan_weeks)
     hours = parse_hours(args.hours_per_week, "hours_per_week", 0.5, 168, required=False)
     members = parse_int(args.members, "members", 1, 100000, required=False)
     out = _out(args.out, FORMATS)
@@ -120,7 +120,8 @@ def cmd_plan_tasks(app: App, args: argparse.Namespace) -> int:
     profile, given = _profile(app, args)
     duties = app.knowledge.duties()
     plan = plan_tasks(load_tasks(path, duties), start, weeks, hours, branch_type=_branch(args.branch_type),
-                      members=members, role=args.role, duties=duties, profile=profile)
+                      members=members, role=args.role, duties=duties, profile=profile,
+                      max_tasks=app.settings.max_plan_tasks, max_weeks=app.settings.max_plan_weeks)
     _warn_profile(profile, given)
     if out is not None:
         write_plan(plan, out)

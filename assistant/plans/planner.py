@@ -36,6 +36,8 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from ..errors import InputError
+from ..inputs import MAX_YEAR, MIN_YEAR, shorten
+from ..settings import default
 from .calendar_export import CalendarEntry, write_ics as _write_ics
 from .obligations import (
     BRANCH_TYPES,
@@ -58,6 +60,9 @@ __all__ = [
 ]
 
 RIGID, IMPORTANT, LATER = "刚性任务", "重要不紧急", "可延后"
+MAX_TASKS = default("max_plan_tasks")  # the callers with settings pass theirs (ASSISTANT_MAX_PLAN_TASKS)
+MAX_WEEKS = default("max_plan_weeks")
+MAX_MEMBERS = 100000
 KINDS = (RIGID, IMPORTANT, LATER)
 _RANK = {RIGID: 0, IMPORTANT: 1, LATER: 2}
 _FLAGS = {
@@ -892,11 +897,13 @@ class _Scheduler:
         return out
 
 
-def _validate(start, weeks, hours_per_week, branch_type, members) -> None:
+def _validate(start, weeks, hours_per_week, branch_type, members, max_weeks: int = MAX_WEEKS) -> None:
     if not isinstance(start, date):
-        raise InputError("start", f"start（开始日期）应为日期，收到 {start!r}")
-    if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= 260:
-        raise InputError("weeks", f"weeks（周数）应为 1–260 的整数，收到 {weeks!r}")
+        raise InputError("start", f"start（开始日期）应为日期，收到 {shorten(repr(start))}")
+    if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= max_weeks:
+        raise InputError("weeks", f"weeks（周数）应为 1–{max_weeks} 的整数，收到 {shorten(repr(weeks))}")
+    if start.year > MAX_YEAR or (start + timedelta(days=7 * weeks)).year > MAX_YEAR + 10:
+        raise InputError("start", f"start（开始日期）的年份应在 {MIN_YEAR}–{MAX_YEAR} 之间，收到 {start.isoformat()}")
     if isinstance(hours_per_week, bool) or not isinstance(hours_per_week, (int, float)) \
             or hours_per_week != hours_per_week:
         raise InputError("hours_per_week", f"hours_per_week（每周工时）应为数字，收到 {hours_per_week!r}")
@@ -906,11 +913,16 @@ def _validate(start, weeks, hours_per_week, branch_type, members) -> None:
         raise InputError("hours_per_week", f"hours_per_week（每周工时）不能超过168，收到 {hours_per_week:g}")
     if branch_type not in BRANCH_TYPES:
         raise InputError("branch_type", f"branch_type（支部类型）应为 {' / '.join(BRANCH_TYPES)} 之一，收到 {branch_type!r}")
-    if members is not None and (isinstance(members, bool) or not isinstance(members, int) or members < 1):
-        raise InputError("members", f"members（党员人数）应为正整数，收到 {members!r}")
+    if members is not None and (isinstance(members, bool) or not isinstance(members, int)
+                                or not 1 <= members <= MAX_MEMBERS):
+        raise InputError("members", f"members（党员人数）应为 1–{MAX_MEMBERS} 的整数，收到 {shorten(repr(members))}")
 
 
-def _parse_task_list(tasks, duties, by_id) -> list[Task]:
+def _parse_task_list(tasks, duties, by_id, max_tasks: int = MAX_TASKS) -> list[Task]:
+    tasks = list(tasks)
+    if len(tasks) > max_tasks:  # before any of the work: each task is placed week by week
+        raise InputError("tasks", f"任务太多（{len(tasks)} 条），一份规划最多 {max_tasks} 条"
+                                  "（ASSISTANT_MAX_PLAN_TASKS）；请分成几份规划")
     parsed: list[Task] = []
     for i, t in enumerate(tasks):
         if isinstance(t, Task):
@@ -960,7 +972,8 @@ def plan_tasks(tasks: Iterable[Task | Mapping[str, Any]], start: date, weeks: in
                branch_type: str | None = None, members: int | None = None, *,
                duties: list[Duty] | None = None, include_duties: bool = True,
                role: str | None = None, profile: Profile | None = None,
-               conditions: list[Condition] | None = None) -> Plan:
+               conditions: list[Condition] | None = None, max_tasks: int = MAX_TASKS,
+               max_weeks: int = MAX_WEEKS) -> Plan:
     """Plan the worker's tasks plus the rule-required duties due in the window.
 
     ``tasks`` are Task objects or mappings with name/deadline/hours/flag/optional/duty.
@@ -980,13 +993,14 @@ def plan_tasks(tasks: Iterable[Task | Mapping[str, Any]], start: date, weeks: in
         p = replace(p, worker_role=role)
     if p.hours_per_week is None:
         raise InputError("hours_per_week", "hours_per_week（每周工时）不能为空：在支部情况中填写，或在规划时给出")
-    _validate(start, weeks, p.hours_per_week, p.branch_type, members if members is not None else (p.total_members or None))
+    _validate(start, weeks, p.hours_per_week, p.branch_type, members if members is not None else (p.total_members or None),
+              max_weeks)
     duties = load_obligations() if duties is None else duties
     if conditions is None:
         conditions = load_conditions()
     cond_by_id = {c.id: c for c in conditions}
     by_id = {d.id: d for d in duties}
-    parsed = _parse_task_list(tasks, duties, by_id)
+    parsed = _parse_task_list(tasks, duties, by_id, max_tasks)
     worker = p.worker_role
     head = members if members is not None else p.total_members
     cap = float(p.hours_per_week)

@@ -33,7 +33,7 @@ from typing import Any, Mapping
 import yaml
 
 from ..errors import InputError
-from ..inputs import parse_hours, parse_int, shorten
+from ..inputs import is_text, parse_hours, parse_int, shorten
 from .obligations import BRANCH_TYPES, Condition, Duty, basis_text
 
 __all__ = [
@@ -248,9 +248,15 @@ def _role(value: Any, key: str, source: str) -> str:
 
 
 def _name(value: Any, key: str, source: str) -> str:
-    text = " ".join(str(value if value is not None else "").split())
-    if len(text) > 40:
-        raise InputError(key, f"{_where(source, key)}中的姓名太长（{len(text)} 字）")
+    """A name (or the branch's name): one line of text, no control characters, not too long."""
+    limit = 60 if key == "branch_name" else 40
+    what = "" if key == "branch_name" else "中的姓名"
+    raw = str(value if value is not None else "")
+    if not is_text(raw):
+        raise InputError(key, f"{_where(source, key)}{what}含有控制字符或无法识别的字符，请删除后重试")
+    text = " ".join(raw.split())
+    if len(text) > limit:
+        raise InputError(key, f"{_where(source, key)}{what}太长（{len(text)} 字），请控制在 {limit} 字以内")
     return text
 
 

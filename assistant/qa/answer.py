@@ -7,6 +7,7 @@ it; any failure of the model falls back to the offline answer with a visible not
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import unicodedata
@@ -17,10 +18,11 @@ from ..citations import LABEL_RE, cited_refs, same_title, status_word
 from ..numerals import cn_to_int
 from .compose import Passage, QuestionVectors, answer_parts, first_line, key_points, related
 from .dues import Dues, added_numbers, dues_for, income_in
-from .llm import ChatConfig, chat_model, strip_reasoning
+from .llm import ChatConfig, chat_model, provider_problem, strip_reasoning
 from .retrieve import Hit, Retriever
 from ..knowledge import OUR_KINDS
 
+log = logging.getLogger(__name__)
 K = 5
 MAX_SOURCES = 3  # sources shown under an answer, and the passages a model reads
 RATE_TABLE_QUERY = "党员交纳党费的比例 每月工资收入（税后） 离退休费 比例表"  # where a dues sum's table is found
@@ -368,10 +370,10 @@ class Assistant:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"回答超过 {self.chat.timeout * (self.chat.max_retries + 1):.0f} 秒仍未结束")
                 yield text, None
-        except Exception as exc:
-            reason = self._safe(f"{type(exc).__name__}: {exc}")
-            answer = self._offline(query, sources, notices + [f"模型服务不可用（{reason}），已改用离线模式"], dues,
-                                   result.vector)
+        except Exception as exc:  # the provider's own text is for the administrator's log, not for every user
+            log.warning("模型服务调用失败，已改用离线模式：%s", self._safe(f"{type(exc).__name__}: {exc}"))
+            answer = self._offline(query, sources, notices + [f"模型服务不可用（{provider_problem(exc)}），已改用离线模式"],
+                                   dues, result.vector)
             yield answer.answer, answer
             return
         checked, notes = verify(strip_reasoning(text), given, added_numbers(dues))

@@ -53,3 +53,24 @@ def strip_reasoning(text: str) -> str:
 def load_prompts(folder: Path) -> dict[str, str]:
     """Every prompt template of the folder (prompts/<name>.md), by name."""
     return {p.stem: p.read_text(encoding="utf-8").strip() for p in sorted(folder.glob("*.md"))}
+
+
+def provider_problem(exc: BaseException) -> str:
+    """What went wrong with the model provider, in the words a user sees (鉴权失败, 超时, 限流…).
+    The provider's own text — which may quote a key, an account or a quota — is for the
+    administrator's log only."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    if status in (401, 403) or name in ("AuthenticationError", "PermissionDeniedError"):
+        return "鉴权失败"
+    if status == 429 or name == "RateLimitError":
+        return "限流"
+    if isinstance(exc, TimeoutError) or "Timeout" in name:
+        return "超时"
+    if "Connect" in name or isinstance(exc, ConnectionError):
+        return "无法连接"
+    if isinstance(status, int) and status >= 500 or name == "InternalServerError":
+        return "服务出错"
+    if isinstance(status, int) and 400 <= status < 500:
+        return "请求被拒绝"
+    return "返回异常"

@@ -10,15 +10,48 @@ import re
 import unicodedata
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 
 from ..errors import LoadError
+from ..settings import Settings, default
 
 SUPPORTED = (".txt", ".md", ".docx", ".pdf", ".html", ".htm")
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # a .docx inflating beyond this is treated as a zip bomb
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # a .docx inflating beyond this in all is treated as a zip bomb
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one document may cost, checked before the work it would cause: the file's size before
+    it is read, each archive part's inflated size while it is inflated, the text's characters
+    before it is split, the passages before they are embedded (ASSISTANT_MAX_* settings)."""
+
+    max_bytes: int = int(default("max_file_mb") * MB)
+    max_part_bytes: int = int(default("max_part_mb") * MB)
+    max_chars: int = default("max_doc_chars")
+    max_chunks: int = default("max_doc_chunks")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Limits":
+        return cls(int(settings.max_file_mb * MB), int(settings.max_part_mb * MB), settings.max_doc_chars,
+                   settings.max_doc_chunks)
+
+    def check_chars(self, n: int) -> None:
+        if n > self.max_chars:
+            raise LoadError(f"正文超过 {self.max_chars:,} 字的单篇上限（ASSISTANT_MAX_DOC_CHARS），已拒绝；"
+                            "请拆分成几个文件再导入")
+
+    def check_chunks(self, n: int) -> None:
+        if n > self.max_chunks:
+            raise LoadError(f"切分后有 {n:,} 段，超过 {self.max_chunks:,} 段的单篇上限（ASSISTANT_MAX_DOC_CHUNKS），"
+                            "已拒绝；请拆分成几个文件再导入")
+
+    def part_error(self, name: str) -> LoadError:
+        return LoadError(f"压缩包中的 {name[:60]} 解压后超过 {self.max_part_bytes / MB:g} MB 的单个部件上限"
+                         "（ASSISTANT_MAX_PART_MB），已拒绝")
 
 
 @dataclass
@@ -37,6 +70,8 @@ class Document:
     superseded_by: str = ""
     kind: str = "document"
     extra: dict = field(default_factory=dict)
+    imported_by: str = ""  # who imported it (a login name, 命令行（用户）…), set by the ingest
+    imported_at: str = ""  # when: ISO date and time, set by the ingest
 
 
 def read_manifest(folder: Path) -> dict[str, dict]:
@@ -175,7 +210,7 @@ def _split_front_matter(text: str) -> tuple[dict, str]:
     return (meta if isinstance(meta, dict) else {}), text[m.end():]
 
 
-def _read_docx(path: Path) -> str:
+def _read_docx(path: Path, limits: Limits) -> str:
     if not zipfile.is_zipfile(path):
         raise LoadError("不是有效的 .docx 文件（不是 zip 格式，可能是改了扩展名的其他文件）")
     try:
@@ -185,12 +220,19 @@ def _read_docx(path: Path) -> str:
                 raise LoadError("解压后体积异常巨大（疑似压缩炸弹），已拒绝")
             if "word/document.xml" not in zf.namelist():
                 raise LoadError("不是有效的 .docx 文件（缺少 word/document.xml）")
+            for info in infos:
+                if info.file_size > limits.max_part_bytes:
+                    raise limits.part_error(info.filename)
             # The declared sizes may lie: inflate every part in bounded steps and count.
             inflated = 0
             for info in infos:
+                part_size = 0
                 with zf.open(info) as part:
                     while chunk := part.read(1 << 20):
                         inflated += len(chunk)
+                        part_size += len(chunk)
+                        if part_size > limits.max_part_bytes:
+                            raise limits.part_error(info.filename)
                         if inflated > MAX_UNZIPPED_BYTES:
                             raise LoadError("解压后体积异常巨大（疑似压缩炸弹），已拒绝")
     except LoadError:
@@ -206,6 +248,7 @@ def _read_docx(path: Path) -> str:
     except Exception as exc:  # python-docx raises many types on malformed packages
         raise LoadError(f".docx 无法打开：{exc}") from exc
     lines: list[str] = []
+    chars = 0
     for block in d.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
@@ -215,12 +258,15 @@ def _read_docx(path: Path) -> str:
             level = re.match(r"(?:Heading|标题)\s*(\d)", style)
             if text:
                 lines.append(("#" * int(level.group(1)) + " " + text) if level else text)
+                chars += len(lines[-1])
         elif tag == "tbl":
             table = docx.table.Table(block, d)
             for row in table.rows:
                 cells = [c.text.strip() for c in row.cells]
                 if any(cells):
                     lines.append(" | ".join(cells))
+                    chars += len(lines[-1])
+        limits.check_chars(chars)  # stop reading as soon as the text is over the limit
     return "\n".join(lines)
 
 
@@ -237,7 +283,7 @@ def _quiet(logger_name: str):
         logger.setLevel(level)
 
 
-def _read_pdf(path: Path) -> str:
+def _read_pdf(path: Path, limits: Limits) -> str:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PdfReadError
 
@@ -246,7 +292,11 @@ def _read_pdf(path: Path) -> str:
             reader = PdfReader(str(path))
             if reader.is_encrypted and not reader.decrypt(""):
                 raise LoadError("PDF 已加密，请先解除密码保护")
-            pages = [(page.extract_text() or "") for page in reader.pages]
+            pages, chars = [], 0
+            for page in reader.pages:  # stop reading as soon as the text is over the limit
+                pages.append(page.extract_text() or "")
+                chars += len(pages[-1])
+                limits.check_chars(chars)
     except LoadError:
         raise
     except DependencyError as exc:  # AES-encrypted, even with an empty password, needs 'cryptography'
@@ -282,16 +332,24 @@ def _first_line_title(text: str) -> str:
     return ""
 
 
-def load_file(path: Path, manifest: dict[str, dict] | None = None, max_bytes: int = 50 * 1024 * 1024) -> Document:
-    """Read a supported file; raise LoadError with a one-line Chinese reason otherwise."""
+def load_file(path: Path, manifest: dict[str, dict] | None = None, max_bytes: int | None = None,
+              limits: Limits | None = None) -> Document:
+    """Read a supported file; raise LoadError with a one-line Chinese reason otherwise (also when
+    it is over one of the limits: each is checked before the work it would cause)."""
+    limits = limits or Limits()
+    if max_bytes is not None:
+        limits = replace(limits, max_bytes=max_bytes)
     ext = path.suffix.lower()
     if ext not in SUPPORTED:
         raise LoadError(f"不支持的文件类型 {ext or '（无扩展名）'}（支持 {' '.join(SUPPORTED)}）")
     size = path.stat().st_size
     if size == 0:
         raise LoadError("文件为空")
-    if size > max_bytes:
-        raise LoadError(f"文件过大（{size / 1048576:.1f} MB，上限 {max_bytes / 1048576:.0f} MB）")
+    if size > limits.max_bytes:
+        raise LoadError(f"文件过大（{size / MB:.1f} MB，上限 {limits.max_bytes / MB:g} MB）")
+    if ext in (".html", ".htm") and size > limits.max_part_bytes:  # the parser's tree is many times the file
+        raise LoadError(f"HTML 文件 {size / MB:.1f} MB，超过 {limits.max_part_bytes / MB:g} MB 的上限"
+                        "（ASSISTANT_MAX_PART_MB），已拒绝")
     raw = path.read_bytes()
     meta: dict = {}
     if ext in (".txt", ".md"):
@@ -301,13 +359,14 @@ def load_file(path: Path, manifest: dict[str, dict] | None = None, max_bytes: in
             raise LoadError(f"文本编码无法解码：{exc.reason}") from exc
         meta, text = _split_front_matter(_clean(text))
     elif ext == ".docx":
-        text = _read_docx(path)
+        text = _read_docx(path, limits)
     elif ext == ".pdf":
-        text = _read_pdf(path)
+        text = _read_pdf(path, limits)
     else:
         text = _read_html(raw)
     text = _clean(text)
     _check_textual(text)
+    limits.check_chars(len(text))
 
     entry = (manifest or {}).get(path.name, {})
     title = str(entry.get("title") or meta.get("title") or _first_line_title(text))

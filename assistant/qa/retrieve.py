@@ -97,7 +97,8 @@ class Retriever:
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid", kinds: tuple[str, ...] | None = None) -> SearchResult:
         """Top-k passages; kinds limits the search to documents of those kinds
-        ("document" = imported texts, "card"/"practice" = our knowledge cards)."""
+        ("document" = imported texts, "card"/"practice" = our knowledge cards). Passages of a
+        text that is not in force yet (尚未施行) are never returned."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         query = query.strip()
@@ -105,7 +106,12 @@ class Retriever:
         if not query or not snap.ids:
             return SearchResult(query, True, [], {"reason": "empty"})
         expanded = expand_query(query, self.lexicon)
-        allowed = np.array([m.get("kind", "document") in kinds for m in snap.metas]) if kinds else None
+        # a text not in force yet (尚未施行) is no basis for an answer: its passages are not candidates
+        usable = snap.searchable
+        allowed = usable if not kinds else (
+            usable & np.array([m.get("kind", "document") in kinds for m in snap.metas], dtype=bool))
+        if allowed.all():
+            allowed = None
         fused: dict[int, float] = {}
         dense = qvec = None
         if mode in ("dense", "hybrid"):
@@ -123,6 +129,8 @@ class Retriever:
                 fused[i] *= SUPERSEDED_PENALTY
         ranked = sorted(fused, key=lambda i: (-fused[i], i))
         hits = [self._hit(snap, i, fused[i]) for i in ranked[:k]]
+        if dense is not None and not usable.all():  # relevance is judged on the passages that may be used
+            dense = np.where(usable, dense, -1.0)
         signals = self._signals(snap, query, dense, ranked[:MISSING_TOP])  # whatever k is
         return SearchResult(query, self._abstain(signals), hits, signals, qvec)
 

@@ -137,7 +137,7 @@ def build_server(app: App, demo, **gradio: Any) -> FastAPI:
     from starlette.middleware import Middleware
 
     extra = [Middleware(LoginRedirect, serving=serving)] if login else []
-    api = FastAPI(**app_kwargs(extra))
+    api = FastAPI(**app_kwargs(extra, app.settings))
     api.include_router(Api(app).router())
     if login:
         add_login_routes(api, serving)

@@ -34,8 +34,9 @@ def build_app(app: App, login: bool = False) -> gr.Blocks:
     """The Gradio Blocks app over one composition root (not launched). LOGIN: users log in (each
     event checks the caller's role; the tabs a role may not use are hidden); otherwise the one
     local user may do everything."""
-    page = Page(app, Outputs(app.settings.data_dir), login=login)
-    with gr.Blocks(title="党务助手", analytics_enabled=False, delete_cache=(3600, 86400)) as demo:
+    page = Page(app, Outputs.from_settings(app.settings), login=login)
+    age = max(60, int(app.settings.output_max_age_hours * 3600))  # Gradio's cache: the same age as our downloads
+    with gr.Blocks(title="党务助手", analytics_enabled=False, delete_cache=(min(3600, age), age)) as demo:
         with gr.Row():
             gr.Markdown("# 党务助手\n面向机关党务工作者的离线知识助手：回答有依据，方案可下载。", elem_classes="app-title")
             who = gr.Markdown("", elem_id="who", visible=login)

@@ -60,15 +60,20 @@ class PageMiddleware:
 NO_DOCS = {"openapi_url": None, "docs_url": None, "redoc_url": None}
 
 
-def app_kwargs(extra: list | None = None) -> dict:
+def app_kwargs(extra: list | None = None, settings=None) -> dict:
     """FastAPI options for the outer app (assistant.serve.app.build_server), which carries the
     login routes, the /v1 API and the mounted Gradio page: no /docs pages (they would list every
     endpoint to anyone), and every ASGI middleware of the server — this list is the one place
-    where middleware is applied (EXTRA: the login redirect, when a login is required), so it
-    wraps the API and the page alike."""
+    where middleware is applied, so it wraps the API and the page alike: first the body-size limit
+    (assistant/web/limits.py: oversized requests are refused unread, before the login check), then
+    the page middleware above, then EXTRA (the login redirect, when a login is required)."""
     from starlette.middleware import Middleware
 
-    return {**NO_DOCS, "middleware": [Middleware(PageMiddleware), *(extra or [])]}
+    from ..settings import Settings
+    from .limits import BodyLimit
+
+    limit = Middleware(BodyLimit, **BodyLimit.options(settings or Settings()))
+    return {**NO_DOCS, "middleware": [limit, Middleware(PageMiddleware), *(extra or [])]}
 
 
 def gradio_app_kwargs() -> dict:

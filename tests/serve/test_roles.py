@@ -21,7 +21,7 @@ EXPECTED = {
              "export_md", "export_docx", "new_chat", "restore", "fresh_defaults", "shown_tabs"},
     WORKER: {"meeting_plan", "plan_tasks", "plan_page", "save", "add_row", "add", "from_minutes", "import_sheet",
              "refresh", "remove", "check", "export", "show_candidates", "import_candidates"},
-    ADMIN: {"ingest_files", "remove_docs", "reindex", "refresh_docs"},
+    ADMIN: {"start", "confirm", "cancel", "ingest", "remove_docs", "reindex", "refresh_docs"},
 }
 USERS = {MEMBER: "member1", WORKER: "worker1", ADMIN: "admin1"}
 

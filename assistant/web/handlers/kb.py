@@ -1,38 +1,72 @@
 """知识库: uploads staged under safe names, imported with progress; the document list; delete; reindex."""
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import shutil
 import threading
+import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 from ...citations import status_word
 from ...errors import InputError
-from ...inputs import safe_filename
+from ...inputs import safe_filename, shorten
 from ...root import App
 from ...settings import Settings
 from ..render import esc_literal, esc_md
 from .qa import engine_error
 
+log = logging.getLogger(__name__)
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".html")
-DOC_HEADERS = ["标题", "文件", "状态", "生效日期", "段数", "完整性"]
+DOC_HEADERS = ["标题", "文件", "状态", "生效日期", "段数", "完整性", "导入者", "导入时间"]
+STAGING_MAX_AGE_S = 86400.0  # a batch waiting for a confirmation nobody gave is dropped after a day
+WEB_IMPORTER = "网页上传"
 
 
 def uploads_dir(settings: Settings) -> Path:
     return settings.data_dir / "uploads"
 
 
-def stage_uploads(paths: list[str], settings: Settings) -> tuple[list[Path], list[list[str]]]:
-    """Check type and size, copy into <data_dir>/uploads/ under a safe name.
+def staging_dir(settings: Settings) -> Path:
+    """Where uploads wait until they are imported (or confirmed): nothing in uploads/ — the copies
+    reindex reads — is replaced before the import of its new version succeeded."""
+    return settings.data_dir / "staging"
+
+
+def importer_name(username: str | None = None, host: str | None = None) -> str:
+    """Who imported, as the document list shows it: the login name when there is one, else the
+    address the upload came from."""
+    if username:
+        return f"{WEB_IMPORTER}：{shorten(username, 40)}"
+    return f"{WEB_IMPORTER}（{shorten(host, 45)}，未登录）" if host else WEB_IMPORTER
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    """name, or name-2, name-3 … before its extension, whichever this batch has not used."""
+    if name not in taken:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    stem, ext = (stem, f".{ext}") if dot else (name, "")
+    n = 2
+    while f"{stem}-{n}{ext}" in taken:
+        n += 1
+    return f"{stem}-{n}{ext}"
+
+
+def stage_uploads(paths: list[str], settings: Settings, folder: Path | None = None) -> tuple[list[Path], list[list[str]]]:
+    """Check type and size, copy into a staging folder under a safe name; two uploads whose safe
+    names collide are both kept (the second gets -2, the row says so).
     Returns the staged files and a progress row per file ([原文件名, 状态])."""
-    folder = uploads_dir(settings)
+    folder = folder or staging_dir(settings) / uuid.uuid4().hex
     folder.mkdir(parents=True, exist_ok=True)
     limit = settings.max_file_mb * 1024 * 1024
     staged: list[Path] = []
     rows: list[list[str]] = []
+    taken: dict[str, str] = {}
     for p in paths:
         src = Path(p)
         original = src.name
@@ -49,7 +83,8 @@ def stage_uploads(paths: list[str], settings: Settings) -> tuple[list[Path], lis
         if size > limit:
             rows.append([original, f"失败：文件过大（{size / 1048576:.1f} MB，上限 {settings.max_file_mb:g} MB）"])
             continue
-        dest = folder / name
+        free = _free_name(name, set(taken))
+        dest = folder / free
         if dest.resolve().parent != folder.resolve():
             rows.append([original, "失败：文件名不合法"])
             continue
@@ -62,55 +97,180 @@ def stage_uploads(paths: list[str], settings: Settings) -> tuple[list[Path], lis
             rows.append([original, f"失败：无法保存到知识库目录（{exc.strerror}）"])
             continue
         staged.append(dest)
-        shown = original if name == original else f"{original} → {name}"
-        rows.append([shown, "等待导入…"])
+        shown = original if free == original else f"{original} → {free}"
+        status = "等待导入…" if free == name else f"等待导入…（与本批的 {taken[name]} 同名，已改名保留）"
+        taken[free] = original
+        rows.append([shown, status])
     return staged, rows
 
 
-def ingest_files(app: App, files: list | None) -> Iterator[tuple[str, list[list[str]]]]:
-    """Stage and import uploaded files, yielding (status line, one row per file) as each finishes."""
+def _prune_staging(settings: Settings) -> None:
+    root = staging_dir(settings)
+    if not root.is_dir():
+        return
+    now = time.time()
+    for p in root.iterdir():
+        try:
+            if now - p.stat().st_mtime > STAGING_MAX_AGE_S and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            pass
+
+
+@dataclass
+class Staged:
+    """A batch of uploads copied into the staging folder, and what importing it would do."""
+
+    token: str
+    files: list[Path]
+    rows: list[list[str]]
+    conflicts: list[str] = field(default_factory=list)  # 《…》 it would make 已被修订, or replace
+
+    def question(self, how: str = "确认无误请点“确认导入”，否则点“取消”（知识库不会改变）") -> str:
+        """The confirmation the page asks for."""
+        return "需要确认：" + "；".join(esc_literal(c) for c in self.conflicts) + f"。{how}。"
+
+
+def _paths(files: list | None) -> list[str]:
     paths = [f if isinstance(f, str) else getattr(f, "path", None) or getattr(f, "name", "") for f in (files or [])]
-    paths = [p for p in paths if p]
+    return [p for p in paths if p]
+
+
+def prepare(app: App, files: list | None) -> Staged:
+    """Stage the uploads and read them: what importing them would supersede or replace."""
+    paths = _paths(files)
     if not paths:
         raise InputError("file", "请先选择要导入的文件")
-    staged, rows = stage_uploads(paths, app.settings)
-    yield f"已接收 {len(paths)} 个文件，正在导入…", rows
+    _prune_staging(app.settings)
+    token = uuid.uuid4().hex
+    staged, rows = stage_uploads(paths, app.settings, staging_dir(app.settings) / token)
+    conflicts = [c.text() for c in app.preview_ingest(staged)] if staged else []
+    if conflicts:
+        rows = [[r[0], "待确认" if r[1].startswith("等待") else r[1]] for r in rows]
+    return Staged(token, staged, rows, conflicts)
+
+
+def _batch(app: App, token: str) -> Path:
+    folder = staging_dir(app.settings) / str(token or "")
+    if not token or not str(token).isalnum() or not folder.is_dir():
+        raise InputError("file", "没有待确认的导入（可能已过期或已取消），请重新选择文件")
+    return folder
+
+
+def discard(app: App, token: str) -> str:
+    """Drop a staged batch that was not confirmed."""
+    try:
+        shutil.rmtree(_batch(app, token), ignore_errors=True)
+    except InputError:
+        pass
+    return "已取消导入，知识库没有改变。"
+
+
+def import_staged(app: App, token: str, rows: list[list[str]] | None = None, importer: str = "",
+                  cancel: threading.Event | None = None) -> Iterator[tuple[str, list[list[str]]]]:
+    """Import a staged batch, yielding (status line, one row per file) as it goes: each file's
+    passages embedded so far, then its result. Imported files move into uploads/ (reindex reads
+    them there); ``cancel`` set (the page closed) stops it between two batches."""
+    folder = _batch(app, token)
+    staged = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    rows = [list(r) for r in (rows or [[p.name, "等待导入…"] for p in staged])]
     if not staged:
+        shutil.rmtree(folder, ignore_errors=True)
         yield "没有可导入的文件。", rows
         return
-    index_of = {row[0].split(" → ")[-1]: k for k, row in enumerate(rows) if row[1].startswith("等待")}
+    index_of = {}
+    for k, row in enumerate(rows):
+        if not row[1].startswith("失败"):
+            index_of[row[0].split(" → ")[-1]] = k
+            rows[k] = [row[0], "等待导入…"]
     events: queue.Queue = queue.Queue()
     box: dict[str, Any] = {}
+    cancel = cancel or threading.Event()
 
     def work() -> None:
         try:
-            box["report"] = app.ingest(staged, on_file=lambda name, status: events.put((name, status)))
+            box["report"] = report = app.ingest(
+                staged, on_file=lambda name, status: events.put((name, status)), importer=importer, cancel=cancel,
+                on_progress=lambda name, done, total: events.put((name, f"正在嵌入：{done}/{total} 段")))
+            if report.cancelled:
+                log.info("导入已取消（页面已关闭）：%s", shorten("、".join(p.name for p in staged), 120))
+            uploads = uploads_dir(app.settings)
+            uploads.mkdir(parents=True, exist_ok=True)
+            for path in staged:
+                if path.name in report.added or path.name in report.updated:
+                    os.replace(path, uploads / path.name)
         except Exception as exc:  # StoreError and the like: reported, never raised raw
             box["error"] = exc
         finally:
+            shutil.rmtree(folder, ignore_errors=True)
             events.put(None)
 
     threading.Thread(target=work, name="ingest", daemon=True).start()
-    while (item := events.get()) is not None:
-        name, status = item
-        k = index_of.get(name)
-        if k is None:
-            rows.append([name, status])
-        else:
-            rows[k] = [rows[k][0], status]
-        yield f"正在导入…（{sum(1 for r in rows if not r[1].startswith('等待'))}/{len(rows)}）", rows
+    try:
+        done = False
+        while not done:
+            try:
+                item = events.get(timeout=1.0)
+            except queue.Empty:  # nothing new: still answer, so that a page that went away is noticed
+                yield f"正在导入…（{sum(1 for r in rows if r[1] in FINAL)}/{len(rows)}）", rows
+                continue
+            while True:  # take every event that is waiting, then show them at once
+                if item is None:
+                    done = True
+                    break
+                name, status = item
+                k = index_of.get(name)
+                if k is None:
+                    rows.append([name, status])
+                else:
+                    rows[k] = [rows[k][0], status]
+                try:
+                    item = events.get_nowait()
+                except queue.Empty:
+                    break
+            if not done:
+                yield f"正在导入…（{sum(1 for r in rows if r[1] in FINAL or r[1].startswith('失败'))}/{len(rows)}）", rows
+    finally:
+        cancel.set()  # the page went away (or we are done): a run still going stops at its next batch
     if "error" in box:
         reason = engine_error(box["error"])
-        rows = [[r[0], "失败：" + reason if r[1].startswith("等待") else r[1]] for r in rows]
+        rows = [[r[0], "失败：" + reason if r[1].startswith(("等待", "正在")) else r[1]] for r in rows]
         yield f"导入失败：{esc_md(reason)}", rows
         return
-    yield "导入完成：" + box["report"].summary(), rows
+    yield "导入完成：" + esc_literal(box["report"].summary()), rows
+
+
+FINAL = ("已导入", "已更新", "未变", "已取消，未写入")
+
+
+def ingest_files(app: App, files: list | None, confirm: bool = False, importer: str = "",
+                 cancel: threading.Event | None = None) -> Iterator[tuple[str, list[list[str]]]]:
+    """Stage and import uploaded files, yielding (status line, one row per file) as each goes.
+    An import that would make another document 已被修订, or replace one of the same file name, is
+    not made without ``confirm``: the answer says what it would do (the page asks, then imports)."""
+    batch = prepare(app, files)
+    yield f"已接收 {len(_paths(files))} 个文件，正在导入…", batch.rows
+    if not batch.files:
+        discard(app, batch.token)
+        yield "没有可导入的文件。", batch.rows
+        return
+    if batch.conflicts and not confirm:
+        discard(app, batch.token)
+        yield batch.question("没有导入；确认无误请把 confirm 设为 true 再提交一次"), batch.rows
+        return
+    yield from import_staged(app, batch.token, batch.rows, importer, cancel)
 
 
 def doc_rows(app: App) -> list[list]:
-    """One row per document: title, file, status, effective date, passages, completeness."""
-    return [[d.title, d.doc_id, status_word(d.status), d.effective or "—", d.chunks,
-             "完整" if d.complete else "不完整，请重新导入"] for d in app.store.documents()]
+    """One row per document: title, file, status, effective date, passages, completeness, who
+    imported it and when."""
+    rows = []
+    for d in app.store.documents():
+        state = "导入中…" if d.writing else ("完整" if d.complete else "不完整，请重新导入")
+        when = d.imported_at[:16].replace("T", " ") if d.imported_at else "—"
+        rows.append([d.title, d.doc_id, status_word(d.status), d.effective or "—", d.chunks, state,
+                     d.imported_by or "—", when])
+    return rows
 
 
 def doc_choices(app: App) -> list[tuple[str, str]]:
@@ -118,41 +278,41 @@ def doc_choices(app: App) -> list[tuple[str, str]]:
 
 
 def remove_docs(app: App, doc_ids: list[str] | None) -> str:
-    """Delete the chosen documents (and the app's own copies of their uploads)."""
+    """Delete the chosen documents (and the app's own copies of their uploads). Each waits only
+    for an import of that same document; imports of others go on."""
     if not doc_ids:
         raise InputError("doc", "请先选择要删除的文档")
     store = app.store
     done = []
     uploads = uploads_dir(app.settings).resolve()
-    with store.write_lock():
-        for doc_id in doc_ids:
-            n = store.remove_document(doc_id)
-            done.append(f"{doc_id}（{n} 段）")
-            copy = (uploads / safe_filename(doc_id)).resolve()
-            if copy.parent == uploads and copy.is_file():
-                copy.unlink(missing_ok=True)
+    for doc_id in doc_ids:
+        n = store.remove_document(doc_id)
+        done.append(f"{doc_id}（{n} 段）")
+        copy = (uploads / safe_filename(doc_id)).resolve()
+        if copy.parent == uploads and copy.is_file():
+            copy.unlink(missing_ok=True)
     store.refresh_lexical()
-    return "已删除：" + "、".join(done)
+    return "已删除：" + "、".join(esc_literal(x) for x in done)
 
 
-def reindex(app: App) -> str:
-    """Re-import every uploaded document from its file in the data dir's uploads folder (paths
-    recorded elsewhere are never read: they come from the collection's metadata)."""
+def reindex(app: App, importer: str = "") -> str:
+    """Re-import every uploaded document from its copy in the data dir's uploads folder, found by
+    its file name there (paths recorded in the collection's metadata are never read, nor a
+    symlink out of uploads)."""
     store = app.store
     uploads = uploads_dir(app.settings).resolve()
-    paths: dict[str, str] = {}
-    for m in store.snapshot(max_age=0).metas:
-        paths.setdefault(m["doc_id"], m.get("path", ""))
 
-    def inside(p: str) -> bool:
+    def copy_of(doc_id: str) -> Path | None:
         try:
-            return bool(p) and Path(p).resolve().parent == uploads and Path(p).is_file()
+            p = uploads / safe_filename(doc_id)
+            return p if p.name == doc_id and p.resolve().parent == uploads and p.is_file() else None
         except OSError:
-            return False
+            return None
 
-    todo = [Path(p) for p in paths.values() if inside(p)]
-    kept = [d for d, p in paths.items() if not inside(p)]
-    report = app.ingest(todo) if todo else None
+    doc_ids = list(store.snapshot(max_age=0).docs)
+    todo = [p for d in doc_ids if (p := copy_of(d)) is not None]
+    kept = [d for d in doc_ids if copy_of(d) is None]
+    report = app.ingest(todo, importer=importer) if todo else None
     store.refresh_lexical()
     lines = ["索引已重建。" + (report.summary() if report else "")]
     if kept:

@@ -312,13 +312,20 @@ def checklist_page(app: App, out: Path, year: Any, period: str = "全年", branc
 
 # --------------------------------------------------------------------------- 任务规划
 
-def _task_items(tasks: Any) -> list[dict]:
+def _task_items(tasks: Any, max_tasks: int | None = None) -> list[dict]:
+    rows = table_rows(tasks)
+    if max_tasks is not None and len(rows) > max_tasks * 2:  # refused before the rows are even read
+        raise InputError("tasks", f"任务太多（{len(rows)} 行），一份规划最多 {max_tasks} 条；请分成几份规划")
     items = []
-    for row in table_rows(tasks):
+    for row in rows:
         cells = _cells(row)
         if any(cells):
             items.append({"name": cells[0], "deadline": cells[1], "hours": cells[2], "flag": cells[3]})
     return items
+
+
+def _limits(app: App) -> dict:
+    return {"max_tasks": app.settings.max_plan_tasks, "max_weeks": app.settings.max_plan_weeks}
 
 
 def _plan_files(plan, out: Path) -> tuple[str, str, str]:
@@ -338,11 +345,11 @@ def plan_tasks(app: App, out: Path, tasks: Any, start: str = "", weeks: Any = 4,
     from ...plans.planner import plan_tasks as make_plan, to_markdown
 
     start_day = parse_date(start, "start", required=False) or next_monday()
-    w = parse_int(weeks, "weeks", 1, 260, required=False) or 4
+    w = parse_int(weeks, "weeks", 1, app.settings.max_plan_weeks, required=False) or 4
     h = parse_hours(hours_per_week, "hours_per_week", 0.5, 168, required=False) or 4.0
     profile = _saved(app) or Profile()
-    plan = make_plan(_task_items(tasks), start_day, w, h, branch_type=branch_type or None, members=_members(members),
-                     duties=app.knowledge.duties(), profile=profile)
+    plan = make_plan(_task_items(tasks, app.settings.max_plan_tasks), start_day, w, h, branch_type=branch_type or None,
+                     members=_members(members), duties=app.knowledge.duties(), profile=profile, **_limits(app))
     md, ics, _ = _plan_files(plan, out)
     return esc_md(to_markdown(plan)), md, ics
 
@@ -385,8 +392,9 @@ def plan_page(app: App, out: Path, tasks: Any, start: str, weeks: Any, *form: An
 
     profile = profile_from_form(*form, base=_saved(app))
     start_day = parse_date(start, "start", required=False) or next_monday()
-    w = parse_int(weeks, "weeks", 1, 260, required=False) or 4
-    plan = make_plan(_task_items(tasks), start_day, w, duties=app.knowledge.duties(), profile=profile)
+    w = parse_int(weeks, "weeks", 1, app.settings.max_plan_weeks, required=False) or 4
+    plan = make_plan(_task_items(tasks, app.settings.max_plan_tasks), start_day, w, duties=app.knowledge.duties(),
+                     profile=profile, **_limits(app))
     save_profile(profile, app.settings.data_dir)
     md, ics, xlsx = _plan_files(plan, out)
     notice = "已按这份支部情况生成规划，并保存了支部情况。" + "".join(f"\n\n> 提示：{esc_md(x)}" for x in profile.warnings())

@@ -5,12 +5,15 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ...errors import InputError, StoreError
+from ...errors import InputError, StoreError, log_fault
+from ...inputs import parse_question
+from ...links import unlink_answer
 from ...root import App
-from ..render import answer_markdown, badge_html, esc_md, source_messages
+from ...settings import default
+from ..render import answer_markdown, badge_html, esc_answer, esc_md, source_messages
 
 log = logging.getLogger(__name__)
-MAX_QUESTION = 1000
+MAX_QUESTION = default("max_question_chars")
 EXAMPLE_QUESTIONS = (
     "支委会多久开一次？",
     "党员每月应交多少党费？",
@@ -19,14 +22,10 @@ EXAMPLE_QUESTIONS = (
 )
 
 
-def check_question(question: str | None) -> str:
-    """The question as asked, or InputError when it is empty or too long (the chat and the API alike)."""
-    text = (question or "").strip()
-    if not text:
-        raise InputError("question", "请输入问题")
-    if len(text) > MAX_QUESTION:
-        raise InputError("question", f"问题太长（{len(text)} 字），请控制在 {MAX_QUESTION} 字以内")
-    return text
+def check_question(question: str | None, max_len: int = MAX_QUESTION) -> str:
+    """The question as asked, or InputError when it is empty, too long or not text (the chat and
+    the API alike: assistant.inputs.parse_question)."""
+    return parse_question(question, max_len)
 
 
 def engine_error(exc: Exception) -> str:
@@ -34,7 +33,7 @@ def engine_error(exc: Exception) -> str:
     else in general terms (the details go to the server log, not to the page)."""
     if isinstance(exc, StoreError):
         return str(exc)
-    log.exception("answer failed")
+    log_fault(log, "answer failed", exc)
     return "问答引擎出错，请稍后再试或联系管理员（详情见服务器日志）"
 
 
@@ -50,10 +49,14 @@ def with_cards(app: App) -> None:
 
 def ask(app: App, question: str, history: list | None = None) -> dict:
     """Answer a question from the knowledge base: {answer, mode, abstained, notice, sources}."""
-    question = check_question(question)
+    question = check_question(question, app.settings.max_question_chars)
     pairs = [(str(p[0]), str(p[1])) for p in (history or []) if len(p) >= 2 and p[0]]
     with_cards(app)
-    return app.assistant.ask(question, pairs).to_json()
+    out = unlink_answer(app.assistant.ask(question, pairs)).to_json()
+    provenance = app.store.provenance()
+    for s in out["sources"]:  # the file, and who imported it when
+        s["imported"] = provenance.get(s["source"], "")
+    return out
 
 
 def chat(app: App, message: str, messages: list | None, pairs: list | None,
@@ -66,7 +69,7 @@ def chat(app: App, message: str, messages: list | None, pairs: list | None,
     messages = list(messages or [])
     pairs = list(pairs or [])
     try:
-        message = check_question(message)
+        message = check_question(message, app.settings.max_question_chars)
     except InputError as exc:
         if (message or "").strip():
             messages.append({"role": "assistant", "content": esc_md(str(exc))})
@@ -80,7 +83,7 @@ def chat(app: App, message: str, messages: list | None, pairs: list | None,
         with_cards(app)
         assistant = app.assistant
         for text, answer in app.stream(message, pairs[-6:], out_dir, allowed):
-            messages[-1] = {"role": "assistant", "content": esc_md(text) or "…"}
+            messages[-1] = {"role": "assistant", "content": esc_answer(text) or "…"}
             if answer is not None:
                 final = answer
             yield messages, pairs, None
@@ -90,7 +93,7 @@ def chat(app: App, message: str, messages: list | None, pairs: list | None,
         return
     if final is not None:
         messages[-1] = {"role": "assistant", "content": answer_markdown(final.answer, final.notice)}
-        messages.extend(source_messages(final))
+        messages.extend(source_messages(final, app.store.provenance()))
         messages.extend({"role": "assistant", "content": {"path": f}} for f in (final.action or {}).get("files", []))
         pairs.append((message, final.answer))
         if on_answer is not None:

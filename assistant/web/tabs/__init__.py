@@ -15,7 +15,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ...errors import AssistantError, InputError
+from ...errors import AssistantError, InputError, log_fault
 from ...root import App
 from ..outputs import Outputs
 
@@ -169,7 +169,7 @@ def _gradio_error(exc: Exception):
         return gr.Error(str(exc), title="输入有误", print_exception=False)
     if isinstance(exc, AssistantError):
         return gr.Error(str(exc), title="暂时无法完成", print_exception=False)
-    log.exception("handler failed")
+    log_fault(log, "handler failed", exc)
     return gr.Error("出错了，请稍后再试或联系管理员（详情见服务器日志）", title="暂时无法完成", print_exception=False)
 
 

@@ -15,11 +15,11 @@ from . import Page, guarded
 def build(page: Page) -> None:
     with gr.Tab("工作清单", id="checklist") as tab:
         with gr.Row():
-            c_year = gr.Number(label="年份", value=date.today().year, precision=0, min_width=120)
+            c_year = gr.Number(label="年份", value=date.today().year, min_width=120)
             c_period = gr.Dropdown(list(plans.PERIODS), value="全年", label="期间", min_width=120, allow_custom_value=True)
             c_branch = gr.Dropdown(["按支部情况"] + list(BRANCH_TYPES), value="按支部情况", label="支部类型",
                                    min_width=120)
-            c_members = gr.Number(label="党员人数（空表示按支部情况）", value=None, precision=0, min_width=120)
+            c_members = gr.Number(label="党员人数（空表示按支部情况）", value=None, min_width=120)
         c_go = gr.Button("生成清单", variant="primary", elem_id="make-checklist")
         c_summary = gr.Markdown(label="清单概要", elem_id="checklist-summary")
         with gr.Row():

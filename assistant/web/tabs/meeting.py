@@ -21,7 +21,7 @@ def build(page: Page) -> None:
         with gr.Row():
             m_date = gr.Textbox(label="会议日期（如 2026-12-18 或 2026年12月18日）",
                                 value=(date.today() + timedelta(days=14)).isoformat(), min_width=160)
-            m_members = gr.Number(label="人数（0 或空表示不填；支委会填委员人数）", value=None, precision=0,
+            m_members = gr.Number(label="人数（0 或空表示不填；支委会填委员人数）", value=None,
                                   elem_id="plan-members", min_width=160)
         m_topic = gr.Textbox(label="会议主题（可空，留空按会议类型给出）", value="", max_length=80)
         m_go = gr.Button("生成方案", variant="primary", elem_id="make-plan")

@@ -35,9 +35,9 @@ def build(page: Page) -> None:
             with gr.Row():
                 f_type = gr.Dropdown(list(BRANCH_TYPES), value="机关", label="支部类型", min_width=110)
                 f_name = gr.Textbox(label="支部名称（可空）", value="", min_width=160, max_length=60)
-                f_members = gr.Number(label="正式党员人数", value=None, precision=0, min_width=110,
+                f_members = gr.Number(label="正式党员人数", value=None, min_width=110,
                                       elem_id="profile-members")
-                f_prob = gr.Number(label="预备党员人数", value=None, precision=0, min_width=110)
+                f_prob = gr.Number(label="预备党员人数", value=None, min_width=110)
                 f_committee = gr.Dropdown(list(plans.COMMITTEE_CHOICES), value=plans.COMMITTEE_CHOICES[0], label="支委会", min_width=170,
                                           elem_id="profile-committee")
             with gr.Row():
@@ -45,10 +45,10 @@ def build(page: Page) -> None:
                                      elem_id="profile-role")
                 f_hours = gr.Number(label="我每周可用小时", value=4, min_width=110, elem_id="profile-hours")
                 f_groups = gr.Number(label="党小组个数（0＝未划分）", value=None,
-                                     precision=0, min_width=130)
-                f_act = gr.Number(label="入党积极分子人数", value=None, precision=0,
+                                     min_width=130)
+                f_act = gr.Number(label="入党积极分子人数", value=None,
                                   min_width=130, elem_id="profile-activists")
-                f_cand = gr.Number(label="发展对象人数", value=None, precision=0,
+                f_cand = gr.Number(label="发展对象人数", value=None,
                                    min_width=110)
             gr.Markdown("各职务由谁担任（空着表示未配备；未配备职务的工作由你承担）：")
             with gr.Row():
@@ -69,7 +69,7 @@ def build(page: Page) -> None:
             p_add = gr.Button("添加一行", variant="secondary", elem_id="add-row", min_width=100)
         with gr.Row():
             p_start = gr.Textbox(label="开始日期（如 2026-12-07）", value=plans.next_monday().isoformat(), min_width=140)
-            p_weeks = gr.Number(label="周数", value=4, precision=0, min_width=100)
+            p_weeks = gr.Number(label="周数", value=4, min_width=100)
         p_go = gr.Button("生成规划", variant="primary", elem_id="make-tasks")
         p_notice = gr.Markdown("", elem_id="plan-notice")
         gr.Markdown("#### 每周要事")
@@ -88,7 +88,7 @@ def build(page: Page) -> None:
             a_go = gr.Button("plan-tasks-api")
             a_hours = gr.Number(value=4)
             a_branch = gr.Dropdown(list(BRANCH_TYPES), value="机关", allow_custom_value=True)
-            a_members = gr.Number(value=None, precision=0)
+            a_members = gr.Number(value=None)
             a_plan = gr.Markdown()
             a_md = gr.File(interactive=False)
             a_ics = gr.File(interactive=False)

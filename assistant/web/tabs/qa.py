@@ -39,8 +39,9 @@ def build(page: Page) -> None:
                              render_markdown=True, feedback_options=None, buttons=["copy"],
                              placeholder="请输入党务工作问题，例如“支委会多久开一次？”。回答附有依据条文，点击可展开原文。")
         with gr.Row(equal_height=True):
+            # no max_length: the browser would cut a long message silently; the handler refuses it and says why
             question = gr.Textbox(show_label=False, placeholder="输入问题，按回车发送", scale=5, min_width=180,
-                                  elem_id="question", max_length=qa.MAX_QUESTION)
+                                  elem_id="question")
             send = gr.Button("发送", variant="primary", scale=1, min_width=70, elem_id="send")
         with gr.Row():
             examples = [gr.Button(q, size="sm", min_width=120) for q in qa.EXAMPLE_QUESTIONS]
@@ -70,8 +71,8 @@ def build(page: Page) -> None:
 
     def ask(question: str, history: list[list[str]] | None = None) -> dict:
         """Answer a question from the knowledge base. Returns {answer, mode, abstained, notice,
-        sources: [{title, article, status, source, text}]}; the answer text ends with its
-        依据 lines ([n] 《title》第X条（现行）)."""
+        sources: [{title, article, status, source, text, imported}]} (imported: who imported that
+        file and when); the answer text ends with its 依据 lines ([n] 《title》第X条（现行）)."""
         return qa.ask(page.app, question, history)
 
     def chat_api(message: str, conversation: str = "", request: gr.Request = None) -> dict:

@@ -27,11 +27,11 @@ def build(page: Page) -> None:
                 r_topic = gr.Textbox(label="主题", value="", max_length=200, min_width=200)
                 r_chair = gr.Textbox(label="主持人", value="", max_length=40, min_width=100)
             with gr.Row():
-                r_expected = gr.Number(label="应到", value=None, precision=0, min_width=80)
-                r_present = gr.Number(label="实到", value=None, precision=0, min_width=80)
-                r_leave = gr.Number(label="请假", value=None, precision=0, min_width=80)
-                r_voting = gr.Number(label="有表决权（表决时填）", value=None, precision=0, min_width=100)
-                r_yes = gr.Number(label="赞成（表决时填）", value=None, precision=0, min_width=100)
+                r_expected = gr.Number(label="应到", value=None, min_width=80)
+                r_present = gr.Number(label="实到", value=None, min_width=80)
+                r_leave = gr.Number(label="请假", value=None, min_width=80)
+                r_voting = gr.Number(label="有表决权（表决时填）", value=None, min_width=100)
+                r_yes = gr.Number(label="赞成（表决时填）", value=None, min_width=100)
             r_file = gr.File(label="附件（会议记录，可空）", type="filepath", min_width=160)
             with gr.Row():
                 r_add = gr.Button("记入台账", variant="primary", elem_id="rec-add")
@@ -46,7 +46,7 @@ def build(page: Page) -> None:
                                     wrap=True, label="未导入的行", column_count=2)
         r_msg = gr.Markdown(elem_id="rec-message")
         with gr.Row():
-            r_year = gr.Number(label="年份", value=this_year, precision=0, min_width=100, elem_id="rec-year")
+            r_year = gr.Number(label="年份", value=this_year, min_width=100, elem_id="rec-year")
             r_until = gr.Textbox(label="自查截止日期（空为今天或年底）", value="", min_width=160, elem_id="rec-until")
             r_branch = gr.Dropdown(list(BRANCH_TYPES), value="机关", label="支部类型", min_width=100)
             r_committee = gr.Checkbox(value=True, label="设支部委员会")
@@ -67,7 +67,7 @@ def build(page: Page) -> None:
         r_list = gr.Dataframe(headers=records.LIST_HEADERS, interactive=False, wrap=True, label="台账",
                               column_count=len(records.LIST_HEADERS), elem_id="rec-list")
         with gr.Row():
-            r_remove_id = gr.Number(label="要删除的编号", value=None, precision=0, min_width=120)
+            r_remove_id = gr.Number(label="要删除的编号", value=None, min_width=120)
             r_remove = gr.Button("删除这一条", variant="stop", min_width=100)
         gr.Markdown("### 发展党员")
         with gr.Row():
