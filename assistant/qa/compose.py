@@ -141,6 +141,7 @@ class Part:
     n: int | None
     direct: bool
     ranked: list = field(default_factory=list)
+    best: object = None  # the statement the line was built from (a _Scored)
 
 
 # -- reading passages ---------------------------------------------------------------------------
@@ -424,25 +425,37 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         direct = not best.c.no_rule and (
             best.match >= MIN_MATCH or (states_it and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1]))
         used.add(best.c.text)
-        parts.append(Part(ask, _line_for(ask, best, cover, pool), best.c.passage.n, direct, scored[1:]))
+        parts.append(Part(ask, _line_for(ask, best, cover, pool), best.c.passage.n, direct, scored[1:], best))
     return parts
 
 
-def key_points(parts: list[Part], limit: int = 3, max_sources: int = 3) -> list[tuple[int, str]]:
+def key_points(parts: list[Part], limit: int = 3, max_sources: int = 3, first: str | None = None,
+               basis: int | None = None) -> list[tuple[int, str]]:
     """Up to ``limit`` further statements for the first ask, best first, drawing on at most
-    ``max_sources`` passages in all."""
+    ``max_sources`` passages in all. ``first``: the first line shown instead of the asks' own
+    lines (a computed sum) — the first ask's best statement is then a key point too; ``basis``:
+    the passage that line rests on (the rate table), whose best statement leads."""
     if not parts:
         return []
-    shown = {p.line for p in parts}
-    cited = [p.n for p in parts if p.direct and p.n is not None]
+    if first is None:
+        shown, ranked = {p.line for p in parts}, list(parts[0].ranked)
+    else:
+        shown, ranked = {first}, [s for s in [parts[0].best, *parts[0].ranked] if s is not None]
+    if not ranked:
+        return []
+    floor = ranked[0].score / 2
+    lead = next((s for s in ranked if s.c.passage.n == basis), None)
+    if lead is not None:
+        ranked = [lead] + [s for s in ranked if s is not lead]
+    cited = [p.n for p in parts if p.direct and p.n is not None] if first is None else ([basis] if basis else [])
     out: list[tuple[int, str]] = []
-    for s in parts[0].ranked:
+    for s in ranked:
         n = s.c.passage.n
         text = s.c.full if len(s.c.full) <= MAX_LINE else s.c.full[:MAX_LINE] + "……"
         if any(text in x or s.c.text in x for x in shown):
             continue
         text = f"{s.c.asked}{text}" if s.c.asked else text  # a card's answer with the question it answers
-        if any(text in x for x in shown) or s.score < parts[0].ranked[0].score / 2:
+        if any(text in x for x in shown) or (s.score < floor and s is not lead):
             continue
         if n not in cited and len(set(cited)) >= max_sources:
             continue
