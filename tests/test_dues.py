@@ -1,9 +1,10 @@
 """党费 arithmetic from the rate table of the real 党费规定 (第二条 salaries, 第五条 pensions)."""
 from __future__ import annotations
 
+import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,37 @@ def test_a_fresh_machine_computes_from_our_card_and_says_so(fresh_app, corpus_ap
     assert fresh.sources[int(re.search(r"\[(\d)\]", fresh.answer).group(1)) - 1].kind in ("card", "faq")
     product = corpus_app.assistant.ask("我工资6500党费交多少？")  # the imported regulation's own table wins
     assert "97.5元" in product.answer.splitlines()[0] and "知识卡" not in product.answer.splitlines()[0]
+
+
+class _EveryWord:
+    """A lexical stub: every word is known and weighs the same."""
+
+    df = type("All", (), {"__contains__": lambda self, word: True})()
+
+    @staticmethod
+    def idf(word: str) -> float:
+        return 1.0
+
+
+def test_the_table_a_sum_rests_on_is_a_key_point(articles: dict[str, str]) -> None:
+    """The computed sum replaces the first ask's own line, so the statement that line was built
+    from (here the table itself, scored best) must not be dropped as already shown: the table
+    the sum rests on leads the key points, with its citation."""
+    from assistant.qa.answer import Source, compose_offline
+
+    question = "我工资6500党费交多少？"
+    anchors = json.dumps([["工资6500党费交多少", "交纳1.5％"]], ensure_ascii=False)  # our phrasing, in the table
+    table = Source(1, "关于中国共产党党费收缴、使用和管理的规定", "第二条", "current", DANGFEI, articles["第二条"],
+                   anchors=anchors)
+    ours = Source(2, "常见问答：党费", "第二条", "current", "dangfei-guiding.md",
+                  "问：工资过万党费按多少比例交\n答：超过10000元的交2％，正好10000元的按1.5％", kind="faq")
+    for order in ([table, ours], [ours, table]):
+        sources = [replace(s, n=i) for i, s in enumerate(order, 1)]
+        n = next(s.n for s in sources if s.kind != "faq")  # the regulation's table
+        dues = dues_for(question, sources)
+        assert dues is not None and (dues.rate, dues.amount, dues.n) == (1.5, 97.5, n)
+        text, direct = compose_offline(question, sources, _EveryWord(), {}, dues)
+        first, rest = text.split("\n", 1)
+        assert direct and first == dues.line() and "1.5%" in first and first.endswith(f"[{n}]"), text
+        points = rest.split("要点：\n", 1)[1].splitlines()
+        assert points[0].startswith("1. ") and "10000元以上者" in points[0] and points[0].endswith(f"[{n}]"), text

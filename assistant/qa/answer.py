@@ -181,7 +181,7 @@ def compose_offline(question: str, sources: list[Source], lexical, lexicon: dict
         lines.append("答：没有找到直接规定这一点的条文。以下是最相关的规定，请对照原文判断：")
         lines += [f"{i}. {text}[{n}]" for i, (n, text) in enumerate(related(passages, question, lexical, lexicon), 1)]
         return "\n".join(lines), False
-    points = key_points(parts)
+    points = key_points(parts, first=dues.line(), basis=dues.n) if dues else key_points(parts)
     if points:
         lines.append("要点：")
         lines += [f"{i}. {text}[{n}]" for i, (n, text) in enumerate(points, 1)]

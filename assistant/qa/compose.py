@@ -26,15 +26,14 @@ from ..knowledge import OUR_KINDS
 from .asks import Ask, analyse, subject_words
 from .retrieve import expand_query
 
-# weights and thresholds: chosen on bench/devset.jsonl and bench/realdev.jsonl (README "回答评测")
-# Chosen on bench/devset.jsonl + bench/realdev.jsonl, for the product configuration and a fresh machine
-# together: the most correct first lines while answers that state something else (and answers
-# to what no text settles) stay under 4.5 % of each set (README "回答评测").
+# Weights and thresholds, chosen on bench/devset.jsonl + bench/realdev.jsonl for the product
+# configuration and a fresh machine together (never on the blind sets): the most correct first
+# lines while answers that state something else stay near 5 % of each set (README "回答评测").
 W_COVER, W_CONTEXT, W_KIND, W_MATCH, W_SECTION, W_BOUND, W_RANK, W_POS = 1.5, 0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.03
 W_DENSE, DENSE_FLOOR = 20.0, 0.85  # the dense similarity of our closest question, above the floor
 IDF_CAP = 4.0           # a very rare word weighs no more than this
 MIN_MATCH = 0.55        # one of our questions this close to the user's (in words) makes its answer direct…
-MIN_COVER = (0.6, 0.97)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
+MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
 
@@ -142,6 +141,7 @@ class Part:
     n: int | None
     direct: bool
     ranked: list = field(default_factory=list)
+    best: object = None  # the statement the line was built from (a _Scored)
 
 
 # -- reading passages ---------------------------------------------------------------------------
@@ -324,12 +324,14 @@ def _polarity(ask: Ask, c: Candidate, cover: Coverage) -> str | None:
 
 # -- matching our own questions -----------------------------------------------------------------
 def _match(question_cover: Coverage, asked: str, idf: Callable[[str], float], lexicon: dict[str, list[str]],
-           question: str, ask: Ask) -> float:
+           question: str, ask: Ask, states_bound: bool = False) -> float:
     """How closely one of our questions matches the user's: the harmonic mean of how much of
     the user's subject it covers and how much of its own the user's question covers (exact
-    words, IDF-weighted); 0 when it asks another kind of thing (多久一次 is not 最长几年)."""
+    words, IDF-weighted); 0 when it asks another kind of thing (多久一次 is not 最长几年) — a
+    bound (最长、至少) the answer itself states needs no echo in our question."""
     ours = analyse(asked)
-    if not ({a.kind for a in ours} & set(ask.kinds)) or (ask.bound and not any(a.bound == ask.bound for a in ours)):
+    if not ({a.kind for a in ours} & set(ask.kinds)) or (
+            ask.bound and not states_bound and not any(a.bound == ask.bound for a in ours)):
         return 0.0
     forward = question_cover(asked, partial=0.0)
     back = Coverage(subject_words(asked), idf, lexicon)(question, partial=0.0)
@@ -340,7 +342,9 @@ def _best_match(question_cover: Coverage, c: Candidate, idf: Callable[[str], flo
                 question: str, ask: Ask, vectors: QuestionVectors) -> tuple[float, float]:
     """(word match, meaning match) of the closest of our questions this sentence answers."""
     asked = ((c.asked,) if c.asked else ()) + c.phrasings
-    words = max((_match(question_cover, a, idf, lexicon, question, ask) for a in asked), default=0.0)
+    bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
+    states_bound = bool(bound and bound.search(c.full))
+    words = max((_match(question_cover, a, idf, lexicon, question, ask, states_bound) for a in asked), default=0.0)
     meaning = max((vectors.similarity(a) for a in asked), default=0.0)
     return words, meaning
 
@@ -421,25 +425,37 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         direct = not best.c.no_rule and (
             best.match >= MIN_MATCH or (states_it and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1]))
         used.add(best.c.text)
-        parts.append(Part(ask, _line_for(ask, best, cover, pool), best.c.passage.n, direct, scored[1:]))
+        parts.append(Part(ask, _line_for(ask, best, cover, pool), best.c.passage.n, direct, scored[1:], best))
     return parts
 
 
-def key_points(parts: list[Part], limit: int = 3, max_sources: int = 3) -> list[tuple[int, str]]:
+def key_points(parts: list[Part], limit: int = 3, max_sources: int = 3, first: str | None = None,
+               basis: int | None = None) -> list[tuple[int, str]]:
     """Up to ``limit`` further statements for the first ask, best first, drawing on at most
-    ``max_sources`` passages in all."""
+    ``max_sources`` passages in all. ``first``: the first line shown instead of the asks' own
+    lines (a computed sum) — the first ask's best statement is then a key point too; ``basis``:
+    the passage that line rests on (the rate table), whose best statement leads."""
     if not parts:
         return []
-    shown = {p.line for p in parts}
-    cited = [p.n for p in parts if p.direct and p.n is not None]
+    if first is None:
+        shown, ranked = {p.line for p in parts}, list(parts[0].ranked)
+    else:
+        shown, ranked = {first}, [s for s in [parts[0].best, *parts[0].ranked] if s is not None]
+    if not ranked:
+        return []
+    floor = ranked[0].score / 2
+    lead = next((s for s in ranked if s.c.passage.n == basis), None)
+    if lead is not None:
+        ranked = [lead] + [s for s in ranked if s is not lead]
+    cited = [p.n for p in parts if p.direct and p.n is not None] if first is None else ([basis] if basis else [])
     out: list[tuple[int, str]] = []
-    for s in parts[0].ranked:
+    for s in ranked:
         n = s.c.passage.n
         text = s.c.full if len(s.c.full) <= MAX_LINE else s.c.full[:MAX_LINE] + "……"
         if any(text in x or s.c.text in x for x in shown):
             continue
         text = f"{s.c.asked}{text}" if s.c.asked else text  # a card's answer with the question it answers
-        if any(text in x for x in shown) or s.score < parts[0].ranked[0].score / 2:
+        if any(text in x for x in shown) or (s.score < floor and s is not lead):
             continue
         if n not in cited and len(set(cited)) >= max_sources:
             continue
