@@ -146,6 +146,7 @@ class Checklist:
     not_applicable: list[NotApplicable] = field(default_factory=list)
     profile: Profile | None = None
     progress: object | None = None  # assistant.records.progress.Progress when the branch has records
+    notice: str = ""  # e.g. the records could not be read
 
     @property
     def has_status(self) -> bool:

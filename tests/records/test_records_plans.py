@@ -110,3 +110,42 @@ def test_a_branch_without_a_database_gets_none_created(tmp_path: Path, monkeypat
     code, out, _ = run(capsys, "checklist", "--year", "2027", "--month", "2", "--today", TODAY, "--json")
     assert code == 0 and all("status" not in i for i in json.loads(out)["items"])
     assert not (tmp_path / "data" / "app.db").exists()
+
+
+# --------------------------------------------------------------------------- the web tab
+
+def test_checklist_page_shows_status_column_with_overdue_rows_first(app, tmp_path: Path):
+    from assistant.web.handlers import plans
+
+    Ledger(app.db).add(type="支委会", date="2027-02-10")
+    summary, html, xlsx, _ = plans.checklist_page(app, tmp_path, 2027, "第一季度", as_of=date(2027, 2, 25))
+    assert "据台账（截至2027-02-25）" in summary and "已逾期" in summary
+    assert '<th class="c-status">状态</th>' in html
+    first_row = html.split("<tbody>")[1].split("</tr>")[0]
+    assert 'class="cl-card cl-overdue"' in first_row and "已逾期" in first_row
+    assert "已完成（2027-02-10）" in html
+    # without the right to see the records (a 党员): the plain checklist
+    summary, html, _, _ = plans.checklist_page(app, tmp_path, 2027, "第一季度", records=False, as_of=date(2027, 2, 25))
+    assert "状态" not in html and "已完成" not in html and "据台账" not in summary
+
+
+def test_only_workers_see_the_records_in_the_checklist_tab(app, tmp_path: Path):
+    """Over the real Blocks with login: the 党员's checklist has no statuses, the 党务工作者's has them."""
+    import gradio as gr
+
+    from assistant.serve.accounts import MEMBER, WORKER
+    from assistant.web.layout import build_app
+
+    Ledger(app.db).add(type="支委会", date=date.today().isoformat())
+    app.serving.accounts.add("member1", MEMBER, "long enough 1")
+    app.serving.accounts.add("worker1", WORKER, "long enough 1")
+    demo = build_app(app, login=True)
+    fn = next(f.fn for f in demo.fns.values() if f.name == "checklist_page")
+    year = date.today().year
+    seen = {}
+    for name in ("member1", "worker1"):
+        request = gr.Request(username=name)
+        summary, html, _, _ = fn(request, year, "全年", "按支部情况", None, request)
+        seen[name] = html
+    assert "状态" not in seen["member1"] and "已完成" not in seen["member1"]
+    assert '<th class="c-status">状态</th>' in seen["worker1"] and f"已完成（{date.today().isoformat()}）" in seen["worker1"]
