@@ -138,3 +138,25 @@ def app_progress(app, duties: list[Duty], start: date, end: date, as_of: date, *
     except StoreError as exc:
         logging.getLogger(__name__).warning("records not read for the plan: %s", type(exc).__name__)
         return None, f"台账暂时无法读取，未按台账标注完成情况（{exc}）"
+
+
+_CN = "一二三四"
+
+
+def period_label(key: str) -> str:
+    """2026-11 → 11月, 2026-Q3 → 第三季度, 2026-H2 → 下半年, 2026 → 2026年."""
+    if "-Q" in key:
+        return f"第{_CN[int(key[-1]) - 1]}季度"
+    if "-H" in key:
+        return "上半年" if key.endswith("1") else "下半年"
+    if "-" in key:
+        return f"{int(key[5:7])}月"
+    return f"{key}年"
+
+
+def periods_text(periods: Iterable[DutyPeriod], limit: int = 3) -> str:
+    """11月、12月; 1月、2月、3月等11个月 — the periods a catch-up is for."""
+    labels = [period_label(p.key) for p in periods]
+    if len(labels) <= limit:
+        return "、".join(labels)
+    return "、".join(labels[:limit]) + f"等{len(labels)}个期间"

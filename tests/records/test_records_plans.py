@@ -149,3 +149,85 @@ def test_only_workers_see_the_records_in_the_checklist_tab(app, tmp_path: Path):
         seen[name] = html
     assert "状态" not in seen["member1"] and "已完成" not in seen["member1"]
     assert '<th class="c-status">状态</th>' in seen["worker1"] and f"已完成（{date.today().isoformat()}）" in seen["worker1"]
+
+
+# --------------------------------------------------------------------------- the planner
+
+PLAN_START, PLAN_TODAY = "2027-03-08", "2027-03-05"  # a Monday; the plan is made the Friday before
+
+
+def _kept_records(ledger: Ledger) -> None:
+    """Everything due before 8 March 2027 is recorded except February's 支委会; March's 支委会 is held."""
+    for m in (1, 2, 3):
+        for kind in ("主题党日", "党小组会", "党费收缴"):
+            ledger.add(type=kind, date=f"2027-0{m}-05")
+    ledger.add(type="书记述职", date="2027-01-18")
+    ledger.add(type="机关党员干部大会", date="2027-01-26")
+    ledger.add(type="支委会", date="2027-01-12")
+    ledger.add(type="支委会", date="2027-03-03", topic="研究三月工作")
+
+
+def _plan(capsys, tmp_path: Path, *extra: str) -> dict:
+    tasks = tmp_path / "tasks.txt"
+    tasks.write_text("撰写调研报告 | 2027-03-26 | 3 | 重要\n", encoding="utf-8")
+    code, out, _ = run(capsys, "plan-tasks", str(tasks), "--start", PLAN_START, "--today", PLAN_TODAY, "--weeks", "4",
+                       "--hours-per-week", "10", "--json", *extra)
+    assert code == 0
+    return json.loads(out)
+
+
+def test_planner_skips_what_the_records_show_done_and_catches_up_the_overdue_first(db, env, tmp_path: Path, capsys):
+    _kept_records(Ledger(db))
+    plan = _plan(capsys, tmp_path)
+    assert plan["records_as_of"] == PLAN_START
+    # March's 支委会 is held (3 March): listed as done, not planned again
+    assert {"name": "支部委员会会议", "due": "2027-03-08", "period": "3月", "done": ["2027-03-03"]} in plan["done"]
+    items = [(k, it) for k, w in enumerate(plan["weeks"]) for it in w["items"]]
+    assert not [it for _, it in items if it["name"].startswith("支部委员会会议（2027-03")]
+    # February's is missing: one catch-up, in the first week, marked overdue, with its preparation
+    late = [(k, it) for k, it in items if it.get("overdue")]
+    meeting = [(k, it) for k, it in late if it["name"].startswith("支部委员会会议（逾期补做，")]
+    assert len(meeting) == 1 and meeting[0][0] == 0
+    assert "2月" in meeting[0][1]["reason"] and "台账中没有记录" in meeting[0][1]["reason"]
+    assert {it["name"].split("：")[0] for _, it in late} == {"支部委员会会议（逾期补做，2027-03-11）", "支部委员会会议准备"}
+    # nothing else was overdue: the other duties recorded in January and February get no catch-up
+    assert all("支部委员会会议" in it["name"] for _, it in late)
+    assert plan["weeks"][0]["focus"][0].startswith("3月11日（周四）：支部委员会会议（逾期补做）")
+    assert any("逾期1项排在最前补做" in line for line in plan["summary"]["lines"])
+    # March's 主题党日 (recorded on 5 March) is done too; the 党员大会 of the quarter, due 20 March, is planned as usual
+    assert {"name": "主题党日", "due": "2027-03-15", "period": "3月", "done": ["2027-03-05"]} in plan["done"]
+    assembly = [it for _, it in items if it["name"].startswith("支部党员大会（2027-03")]
+    assert len(assembly) == 1 and "overdue" not in assembly[0]
+
+
+def test_planner_markdown_shows_done_and_overdue(db, env, tmp_path: Path, capsys):
+    _kept_records(Ledger(db))
+    tasks = tmp_path / "tasks.txt"
+    tasks.write_text("撰写调研报告 | 2027-03-26 | 3 | 重要\n", encoding="utf-8")
+    out = tmp_path / "规划.md"
+    code, printed, _ = run(capsys, "plan-tasks", str(tasks), "--start", PLAN_START, "--today", PLAN_TODAY,
+                           "--weeks", "4", "--hours-per-week", "10", "--out", str(out))
+    assert code == 0 and "据台账已完成" in printed and "逾期补做1项" in printed
+    text = out.read_text(encoding="utf-8")
+    assert "## 据台账已完成（截至2027-03-08，本期不再安排）" in text
+    assert "| 支部委员会会议 | 3月 | 2027-03-08 | 2027-03-03 |" in text
+    assert "刚性任务（逾期）" in text and "支部委员会会议（逾期补做，2027-03-11）" in text
+
+
+def test_without_records_the_plan_is_as_before(db, env, tmp_path: Path, capsys):
+    before = _plan(capsys, tmp_path)
+    assert "done" not in before and "records_as_of" not in before
+    assert not [it for w in before["weeks"] for it in w["items"] if "overdue" in it or "逾期补做" in it["name"]]
+    _kept_records(Ledger(db))
+    assert _plan(capsys, tmp_path, "--no-records") == before
+
+
+def test_plan_page_uses_the_records(app, tmp_path: Path):
+    from assistant.web.handlers import plans
+
+    _kept_records(Ledger(app.db))
+    form = plans.ProfileForm(hours_per_week=10).values()
+    notice, focus, _, full, *_ = plans.plan_page(app, tmp_path, [["撰写调研报告", "2027-03-26", "3", "重要"]],
+                                                 PLAN_START, 4, *form)
+    assert "已按台账排除本期已完成的" in notice and "逾期的1项排在最前补做" in notice
+    assert "支部委员会会议（逾期补做）" in focus and "据台账已完成" in full

@@ -374,10 +374,22 @@ def plan_tasks(app: App, out: Path, tasks: Any, start: str = "", weeks: Any = 4,
     w = parse_int(weeks, "weeks", 1, app.settings.max_plan_weeks, required=False) or 4
     h = parse_hours(hours_per_week, "hours_per_week", 0.5, 168, required=False) or 4.0
     profile = _saved(app) or Profile()
+    duties = app.knowledge.duties()
+    progress, _ = _plan_records(app, duties, start_day, w, branch_type or profile.branch_type, profile)
     plan = make_plan(_task_items(tasks, app.settings.max_plan_tasks), start_day, w, h, branch_type=branch_type or None,
-                     members=_members(members), duties=app.knowledge.duties(), profile=profile, **_limits(app))
+                     members=_members(members), duties=duties, profile=profile, progress=progress, **_limits(app))
     md, ics, _ = _plan_files(plan, out)
     return esc_md(to_markdown(plan)), md, ics
+
+
+def _plan_records(app: App, duties, start: date, weeks: int, branch_type: str, profile):
+    """What the branch's ledger says, as of the plan's first day (the 任务规划 tab is for 党务工作者 and up,
+    who may see the records): (progress or None, notice)."""
+    from ...plans.planner import plan_window
+    from ...records.progress import app_progress
+
+    first, last = plan_window(start, weeks)
+    return app_progress(app, duties, first, last, start, branch_type=branch_type, profile=profile)
 
 
 def focus_markdown(plan) -> str:
@@ -419,9 +431,17 @@ def plan_page(app: App, out: Path, tasks: Any, start: str, weeks: Any, *form: An
     profile = profile_from_form(*form, base=_saved(app))
     start_day = parse_date(start, "start", required=False) or next_monday()
     w = parse_int(weeks, "weeks", 1, app.settings.max_plan_weeks, required=False) or 4
-    plan = make_plan(_task_items(tasks, app.settings.max_plan_tasks), start_day, w, duties=app.knowledge.duties(),
-                     profile=profile, **_limits(app))
+    duties = app.knowledge.duties()
+    progress, records_notice = _plan_records(app, duties, start_day, w, profile.branch_type, profile)
+    plan = make_plan(_task_items(tasks, app.settings.max_plan_tasks), start_day, w, duties=duties,
+                     profile=profile, progress=progress, **_limits(app))
     save_profile(profile, app.settings.data_dir)
     md, ics, xlsx = _plan_files(plan, out)
-    notice = "已按这份支部情况生成规划，并保存了支部情况。" + "".join(f"\n\n> 提示：{esc_md(x)}" for x in profile.warnings())
+    notice = "已按这份支部情况生成规划，并保存了支部情况。"
+    if plan.records_as_of is not None:
+        notice += (f"已按台账排除本期已完成的{len(plan.done)}项工作"
+                   + (f"，逾期的{len({i.group for i in plan.overdue_items})}项排在最前补做" if plan.overdue_items else "")
+                   + "。")
+    hints = ([records_notice] if records_notice else []) + profile.warnings()
+    notice += "".join(f"\n\n> 提示：{esc_md(x)}" for x in hints)
     return notice, focus_markdown(plan), handoff_markdown(plan), esc_md(to_markdown(plan)), md, ics, xlsx
