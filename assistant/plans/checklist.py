@@ -601,9 +601,13 @@ def calendar_entries(cl: Checklist) -> list[CalendarEntry]:
             desc.append("准备步骤：")
             desc += [f"  {_d(p.date)} {p.name}（{p.owner}）" for p in i.prep]
         desc += [f"合格标准：{i.standard}", f"依据：{i.basis}"]
+        mark = ""
+        if i.status in ("done", "overdue"):  # from the records
+            desc.insert(0, f"状态（据台账）：{i.status_text}")
+            mark = f"【{i.status_text.split('（')[0]}】"
         entries.append(CalendarEntry(
             key=f"checklist:{cl.branch_type}:{i.duty_id}:{_d(i.due)}",
-            summary=f"{i.name}（{i.owner}）",
+            summary=f"{mark}{i.name}（{i.owner}）",
             day=i.due,
             description="\n".join(desc),
             alarm_days_before=i.alarm_days_before,

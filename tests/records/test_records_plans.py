@@ -69,6 +69,10 @@ def test_checklist_documents_carry_a_status_column(db, env, tmp_path: Path, caps
     assert ws.cell(row=2, column=col + 1).value == "已逾期"  # first row: an overdue one
     text = md.read_text(encoding="utf-8")
     assert "| 状态 |" in text and "已完成（2027-02-10）" in text and "据台账（截至2027-02-25）" in text
+    ics = tmp_path / "清单.ics"
+    assert run(capsys, "checklist", "--year", "2027", "--quarter", "1", "--today", TODAY, "--out", str(ics))[0] == 0
+    cal = ics.read_text(encoding="utf-8")
+    assert "SUMMARY:【已完成】支部委员会会议" in cal and "SUMMARY:【已逾期】支部委员会会议" in cal
     tables = Document(str(docx)).tables
     assert "状态" in [c.text for c in tables[0].rows[0].cells]
     assert any("已完成（2027-02-10）" in c.text for row in tables[0].rows for c in row.cells)
