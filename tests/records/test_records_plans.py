@@ -235,3 +235,11 @@ def test_plan_page_uses_the_records(app, tmp_path: Path):
                                                  PLAN_START, 4, *form)
     assert "已按台账排除本期已完成的" in notice and "逾期的1项排在最前补做" in notice
     assert "支部委员会会议（逾期补做）" in focus and "据台账已完成" in full
+
+
+def test_a_plan_asked_for_in_the_chat_uses_the_records(app):
+    from assistant.requests import Request, fulfil
+
+    _kept_records(Ledger(app.db))
+    text, _ = fulfil(app, Request("plan_tasks", {"start": date(2027, 3, 8), "weeks": 4}), None)
+    assert "支部委员会会议（逾期补做，2027-03-11）" in text and "| 支部委员会会议 | 3月 | 2027-03-08 | 2027-03-03 |" in text
