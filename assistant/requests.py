@@ -158,10 +158,15 @@ def fulfil(app, request: Request, out_dir: Path | None) -> tuple[str, list[Path]
             stem = safe_filename(cl.title, "工作清单")
             files = [write_checklist(cl, out_dir / f"{stem}.xlsx"), write_checklist(cl, out_dir / f"{stem}.ics")]
         return f"{cl.title}（共 {len(cl.items)} 项）：\n\n{to_markdown(cl)}", files
-    from .plans.planner import plan_tasks, to_markdown, write_plan
+    from .plans.planner import plan_tasks, plan_window, to_markdown, write_plan
+    from .records.progress import app_progress
 
+    # a plan is for 党务工作者 and up (REQUEST_ROLES), who may see the records: done work is left out, overdue first
+    first, last = plan_window(p["start"], p["weeks"])
+    progress, _ = app_progress(app, duties, first, last, p["start"],
+                               branch_type=profile.branch_type if profile else "机关", profile=profile)
     plan = plan_tasks([], p["start"], p["weeks"], None if profile and profile.hours_per_week else 4.0,
-                      duties=duties, profile=profile)
+                      duties=duties, profile=profile, progress=progress)
     if out_dir is not None:
         files = [write_plan(plan, out_dir / f"任务规划_{plan.start.isoformat()}.md")]
     hint = "" if profile else "（还没有保存支部情况：在“任务规划”里填写后，会按您的职务、每周时间和支委分工来排。）"

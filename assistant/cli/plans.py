@@ -53,6 +53,25 @@ def _warn_profile(profile, given: bool) -> None:
         print(f"提示：{w}", file=sys.stderr)
 
 
+def _today(args: argparse.Namespace) -> date:
+    return parse_date(args.today, "today") if getattr(args, "today", None) else date.today()
+
+
+def _records(app: App, duties, window: tuple[date, date], args: argparse.Namespace, branch_type: str | None,
+             profile, as_of: date | None = None):
+    """What the branch's ledger says of its duties in the window (None: no records, or --no-records)."""
+    from ..records.progress import app_progress
+
+    if getattr(args, "no_records", False):
+        return None
+    kind = branch_type or (profile.branch_type if profile is not None else "机关")
+    progress, notice = app_progress(app, duties, window[0], window[1], as_of or _today(args), branch_type=kind,
+                                    profile=profile)
+    if notice:
+        print(f"提示：{notice}", file=sys.stderr)
+    return progress
+
+
 def cmd_meeting_plan(app: App, args: argparse.Namespace) -> int:
     from ..plans.meeting import make_meeting_plan
 
@@ -77,7 +96,7 @@ def cmd_meeting_plan(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_checklist(app: App, args: argparse.Namespace) -> int:
-    from ..plans.checklist import FORMATS, build_checklist, to_markdown, write_checklist
+    from ..plans.checklist import FORMATS, build_checklist, period_bounds, to_markdown, write_checklist
 
     year = parse_int(args.year, "year", 1950, 2200)
     quarter = parse_int(args.quarter, "quarter", 1, 4, required=False)
@@ -87,8 +106,11 @@ def cmd_checklist(app: App, args: argparse.Namespace) -> int:
     members = parse_int(args.members, "members", 1, 100000, required=False)
     out = _out(args.out, FORMATS)
     profile, given = _profile(app, args)
-    cl = build_checklist(year, quarter=quarter, month=month, branch_type=_branch(args.branch_type), members=members,
-                         duties=app.knowledge.duties(), profile=profile)
+    branch_type = _branch(args.branch_type)
+    duties = app.knowledge.duties()
+    progress = _records(app, duties, period_bounds(year, quarter, month), args, branch_type, profile)
+    cl = build_checklist(year, quarter=quarter, month=month, branch_type=branch_type, members=members,
+                         duties=duties, profile=profile, progress=progress)
     _warn_profile(profile, given)
     if out is not None:
         write_checklist(cl, out)
@@ -102,12 +124,12 @@ def cmd_checklist(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_plan_tasks(app: App, args: argparse.Namespace) -> int:
-    from ..plans.planner import FORMATS, load_tasks, plan_tasks, to_markdown, write_plan
+    from ..plans.planner import FORMATS, load_tasks, plan_tasks, plan_window, to_markdown, write_plan
 
     if not args.file:
         raise InputError("file", "缺少任务文件（YAML，或每行“名称 | 截止日期 | 工时 | 标记”的文本）")
     start = parse_date(args.start, "start")
-    today = date.today()
+    today = _today(args)
     if start < today:
         raise InputError("start", f"开始日期不能早于今天（{today.isoformat()}），收到 {start.isoformat()}")
     weeks = parse_int(args.weeks, "weeks", 1, app.settings.max_plan_weeks)
@@ -119,9 +141,12 @@ def cmd_plan_tasks(app: App, args: argparse.Namespace) -> int:
         raise InputError("file", f"任务文件不存在：{args.file}")
     profile, given = _profile(app, args)
     duties = app.knowledge.duties()
-    plan = plan_tasks(load_tasks(path, duties), start, weeks, hours, branch_type=_branch(args.branch_type),
+    branch_type = _branch(args.branch_type)
+    progress = _records(app, duties, plan_window(start, weeks), args, branch_type, profile, as_of=start)
+    plan = plan_tasks(load_tasks(path, duties), start, weeks, hours, branch_type=branch_type,
                       members=members, role=args.role, duties=duties, profile=profile,
-                      max_tasks=app.settings.max_plan_tasks, max_weeks=app.settings.max_plan_weeks)
+                      max_tasks=app.settings.max_plan_tasks, max_weeks=app.settings.max_plan_weeks,
+                      progress=progress)
     _warn_profile(profile, given)
     if out is not None:
         write_plan(plan, out)
@@ -132,7 +157,10 @@ def cmd_plan_tasks(app: App, args: argparse.Namespace) -> int:
     else:
         placed = sum(len(w.items) for w in plan.weeks)
         handed = sum(len(v) for v in plan.handoff.values())
-        print(f"已生成任务规划：{out}（排入{placed}项，交办{handed}项，需调整{len(plan.deferred)}项）")
+        extra = ""
+        if plan.records_as_of is not None:
+            extra = f"；据台账已完成{len(plan.done)}项不再安排，逾期补做{len({i.group for i in plan.overdue_items})}项"
+        print(f"已生成任务规划：{out}（排入{placed}项，交办{handed}项，需调整{len(plan.deferred)}项{extra}）")
     return 0
 
 
@@ -238,7 +266,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--profile", metavar="文件", help="支部情况 YAML 文件（不给则用已保存的支部情况）")
     p.add_argument("--out", metavar="文件", help="输出文件：.md / .xlsx / .docx / .ics")
     p.add_argument("--json", action="store_true",
-                   help='以 JSON 打印：{"items": [{"name","due","owner","basis"}], "not_applicable": [{"name","reason"}]}')
+                   help='以 JSON 打印：{"items": [{"name","due","owner","basis"}], "not_applicable": [{"name","reason"}]}；'
+                        '台账中有记录时每项另有 "status"（done 已完成 / overdue 已逾期 / pending 待办）和 "done"（完成日期）')
+    p.add_argument("--no-records", action="store_true", help="不按台账标注完成情况（默认：台账中有记录时标注）")
+    p.add_argument("--today", metavar="日期", help=argparse.SUPPRESS)  # fixes "today" for tests
     p.set_defaults(run=cmd_checklist, _parser=p)
 
     p = sub.add_parser("plan-tasks", parents=[common], help="按每周可用工时规划个人任务和支部规定工作",
@@ -254,7 +285,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="你的职务：书记 / 副书记 / 组织委员 / 宣传委员 / 纪检委员 / 党小组长（默认取支部情况，未填为 书记）")
     p.add_argument("--profile", metavar="文件", help="支部情况 YAML 文件（不给则用已保存的支部情况）")
     p.add_argument("--out", metavar="文件", help="输出文件：.md / .ics / .json，或 .xlsx（交办清单）")
-    p.add_argument("--json", action="store_true", help="把规划以 JSON 打印到标准输出")
+    p.add_argument("--json", action="store_true",
+                   help="把规划以 JSON 打印到标准输出（台账中有记录时另有 done：本期已完成不再安排的工作；"
+                        "逾期补做的工作标 overdue）")
+    p.add_argument("--no-records", action="store_true", help="不按台账排除已完成、补做逾期的工作（默认：台账中有记录时按台账）")
+    p.add_argument("--today", metavar="日期", help=argparse.SUPPRESS)  # fixes "today" for tests
     p.set_defaults(run=cmd_plan_tasks, _parser=p)
 
     p = sub.add_parser("profile", parents=[common], help="查看或填写支部情况（任务规划和工作清单按它安排）",

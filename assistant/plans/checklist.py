@@ -11,6 +11,10 @@ Writers: Markdown, Excel (.xlsx), iCalendar (.ics), 公文-style Word (.docx) an
 
 Due dates are the scheduling defaults of obligations.yaml (a sensible day in
 the period); what the rules require is stated in each item's ``timing``.
+
+With ``progress`` (assistant.records.progress: what the branch's ledger says) every item gets a
+status: done with its date(s), overdue (its due date passed without a record: listed first) or
+pending; the writers add a 状态 column. Without it (no records) the checklist is as it always was.
 """
 from __future__ import annotations
 
@@ -82,6 +86,15 @@ class ChecklistItem:
     hours: float  # the duty itself × quantity, without preparation
     frequency: str
     note: str = ""  # e.g. which meeting it may be held together with, and the rule
+    status: str | None = None  # from the records: done / overdue / pending; None without records
+    done: tuple[date, ...] = ()  # the dates the records show it done
+
+    @property
+    def status_text(self) -> str:
+        """已完成（2026-12-03） / 已逾期 / 待办; "" without records."""
+        from ..records.progress import status_text
+
+        return status_text(self.status, self.done)
 
     @property
     def quarter(self) -> int:
@@ -132,6 +145,12 @@ class Checklist:
     upcoming: list[tuple[PrepItem, ChecklistItem]] = field(default_factory=list)
     not_applicable: list[NotApplicable] = field(default_factory=list)
     profile: Profile | None = None
+    progress: object | None = None  # assistant.records.progress.Progress when the branch has records
+    notice: str = ""  # e.g. the records could not be read
+
+    @property
+    def has_status(self) -> bool:
+        return self.progress is not None
 
     def who(self, role: str) -> str:
         """组织委员（李强） when the profile names the person."""
@@ -139,11 +158,18 @@ class Checklist:
         return f"{role}（{name}）" if name else role
 
     def to_dict(self) -> dict:
-        return {
-            "items": [{"name": i.name, "due": i.due.isoformat(), "owner": i.owner, "basis": i.basis,
-                       "person": (self.profile.name_of(i.owner) if self.profile else "") or None} for i in self.items],
-            "not_applicable": [n.to_dict() for n in self.not_applicable],
-        }
+        items = []
+        for i in self.items:
+            item = {"name": i.name, "due": i.due.isoformat(), "owner": i.owner, "basis": i.basis,
+                    "person": (self.profile.name_of(i.owner) if self.profile else "") or None}
+            if self.has_status:  # only when the branch has records: otherwise the list is as before
+                item["status"] = i.status
+                item["done"] = [d.isoformat() for d in i.done]
+            items.append(item)
+        out = {"items": items, "not_applicable": [n.to_dict() for n in self.not_applicable]}
+        if self.has_status:
+            out["as_of"] = self.progress.as_of.isoformat()
+        return out
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
@@ -203,6 +229,11 @@ class Checklist:
 
 
 # --------------------------------------------------------------------------- building
+
+def period_bounds(year: int, quarter: int | None = None, month: int | None = None) -> tuple[date, date]:
+    """First and last day of the year, quarter or month."""
+    return _period(year, quarter, month)
+
 
 def _period(year: int, quarter: int | None, month: int | None) -> tuple[date, date]:
     if month:
@@ -287,11 +318,13 @@ def _item(d: Duty, due: date, members: int | None) -> ChecklistItem:
 def build_checklist(year: int, quarter: int | None = None, month: int | None = None,
                     branch_type: str | None = None, members: int | None = None,
                     duties: list[Duty] | None = None, profile: Profile | None = None,
-                    conditions: list[Condition] | None = None) -> Checklist:
+                    conditions: list[Condition] | None = None, progress=None) -> Checklist:
     """Every duty due in the year / quarter / month for a branch of this type.
 
     ``profile`` makes it this branch's list (see the module text); ``branch_type`` and ``members``
-    override the profile's. ``duties`` defaults to knowledge/obligations.yaml.
+    override the profile's. ``duties`` defaults to knowledge/obligations.yaml. ``progress``
+    (assistant.records.progress.Progress) gives each item its status from the records; overdue
+    items come first.
     """
     if branch_type is None:
         branch_type = profile.branch_type if profile else "机关"
@@ -332,11 +365,27 @@ def build_checklist(year: int, quarter: int | None = None, month: int | None = N
             for due in occurrences(d, end + timedelta(days=1), end + timedelta(days=horizon)):
                 later = branch.item(d, due, members)
                 upcoming.extend((p, later) for p in later.prep if start <= p.date <= end)
-    items.sort(key=lambda i: (i.due, order[i.duty_id]))
+    if progress is not None:
+        items = _with_status(items, progress)
+    items.sort(key=lambda i: (i.status != "overdue" if progress is not None else False, i.due, order[i.duty_id]))
     upcoming.sort(key=lambda pi: (pi[0].date, pi[1].due, order[pi[1].duty_id]))
     return Checklist(year=year, quarter=quarter, month=month, branch_type=branch_type, members=members,
                      start=start, end=end, items=items, events=events, upcoming=upcoming,
-                     not_applicable=removed + branch.removed, profile=profile)
+                     not_applicable=removed + branch.removed, profile=profile, progress=progress)
+
+
+def _with_status(items: list[ChecklistItem], progress) -> list[ChecklistItem]:
+    from dataclasses import replace
+
+    dues: dict[str, list[date]] = {}
+    for i in items:
+        dues.setdefault(i.duty_id, []).append(i.due)
+    marks = {k: progress.mark(k, v) for k, v in dues.items()}
+    out = []
+    for i in items:
+        status, done = marks[i.duty_id].get(i.due, (None, ()))
+        out.append(replace(i, status=status, done=done))
+    return out
 
 
 # --------------------------------------------------------------------------- shared outline
@@ -367,15 +416,32 @@ def _count_summary(cl: Checklist) -> list[str]:
 Block = tuple[str, int, list[str], list[list[str]] | None]
 
 
+def _status_line(cl: Checklist) -> list[str]:
+    """One line of what the records say (only when the branch has records)."""
+    if not cl.has_status:
+        return []
+    n = {k: sum(1 for i in cl.items if i.status == k) for k in ("done", "overdue", "pending")}
+    line = (f"据台账（截至{_d(cl.progress.as_of)}）：已完成{n['done']}项，已逾期{n['overdue']}项，待办{n['pending']}项。")
+    if n["overdue"]:
+        line += "已逾期的列在最前，请尽快补做并在会议记录中说明原因。"
+    return [line]
+
+
+def _tick(item: ChecklistItem) -> str:
+    return "☑" if item.status == "done" else TICK
+
+
 def _outline(cl: Checklist) -> list[Block]:
     blocks: list[Block] = []
-    main = [["序号", "到期日", "事项", "责任人", "准备步骤（日期 事项 责任人）", "合格标准", "依据"]]
+    st = cl.has_status
+    main = [["序号", "到期日", "事项", "责任人"] + (["状态"] if st else []) + ["准备步骤（日期 事项 责任人）", "合格标准", "依据"]]
     for n, item in enumerate(cl.items, 1):
         std = item.standard + (f" 到会要求：{item.quorum}" if item.quorum else "") + (f" {item.note}" if item.note else "")
-        main.append([str(n), _d(item.due), item.name, cl.who(item.owner), _prep_text(item), std, item.basis])
+        main.append([str(n), _d(item.due), item.name, cl.who(item.owner)] + ([item.status_text] if st else [])
+                    + [_prep_text(item), std, item.basis])
     blocks.append(("工作清单", 1, [
         "到期日是按常规节奏给出的建议日期，可按上级部署和本支部实际调整；条规对频次和时限的要求见“频次统计”。",
-    ], main))
+    ] + _status_line(cl), main))
 
     if cl.upcoming:
         rows = [["日期", "准备事项", "责任人", "为哪项工作准备", "该项工作到期日"]]
@@ -392,7 +458,7 @@ def _outline(cl: Checklist) -> list[Block]:
     blocks.append(("季度自查", 1, [f"完成一项在“完成”栏把 {TICK} 改为 ☑，未完成的在备注中写明原因和补做时间。"], None))
     for q, items in cl.self_check().items():
         rows = [["完成", "到期日", "事项", "责任人", "合格标准", "备注"]]
-        rows += [[TICK, _d(i.due), i.name, i.owner, i.standard, ""] for i in items]
+        rows += [[_tick(i), _d(i.due), i.name, i.owner, i.standard, i.status_text] for i in items]
         blocks.append((f"{cl.year}年第{q}季度", 2, [] if items else ["本季度没有到期事项。"], rows if items else None))
 
     if cl.events:
@@ -467,13 +533,21 @@ def write_xlsx(cl: Checklist, path: Path) -> Path:
     ws = wb.active
     ws.title = "工作清单"
     rows = []
+    st = cl.has_status
     for n, i in enumerate(cl.items, 1):
         std = i.standard + (f" {i.note}" if i.note else "")
-        rows.append([n, i.due, i.name, cl.who(i.owner), _prep_text(i), i.timing, i.quorum or "", std, i.basis, i.hours])
-    sheet(ws, ["序号", "到期日", "事项", "责任人", "准备步骤", "时限要求", "到会要求", "合格标准", "依据", "工时"],
-          rows, [6, 12, 26, 10, 48, 40, 30, 48, 40, 8])
+        rows.append([n, i.due, i.name, cl.who(i.owner)] + ([i.status_text] if st else [])
+                    + [_prep_text(i), i.timing, i.quorum or "", std, i.basis, i.hours])
+    sheet(ws, ["序号", "到期日", "事项", "责任人"] + (["状态"] if st else [])
+          + ["准备步骤", "时限要求", "到会要求", "合格标准", "依据", "工时"],
+          rows, [6, 12, 26, 10] + ([20] if st else []) + [48, 40, 30, 48, 40, 8])
     for cell in ws["B"][1:]:
         cell.number_format = "yyyy-mm-dd"
+    if st:
+        red = Font(color="C00000", bold=True)
+        for cell, item in zip(ws["E"][1:], cl.items):
+            if item.status == "overdue":
+                cell.font = red
 
     ws = wb.create_sheet("按角色")
     rows = []
@@ -487,13 +561,13 @@ def write_xlsx(cl: Checklist, path: Path) -> Path:
     ws = wb.create_sheet("季度自查")
     rows = []
     for q, items in cl.self_check().items():
-        rows += [[f"第{q}季度", TICK, i.due, i.name, i.owner, i.standard, i.basis, ""] for i in items]
+        rows += [[f"第{q}季度", _tick(i), i.due, i.name, i.owner, i.standard, i.basis, i.status_text] for i in items]
     sheet(ws, ["季度", "完成（✓）", "到期日", "事项", "责任人", "合格标准", "依据", "备注"],
           rows, [10, 10, 12, 26, 10, 48, 40, 24])
     for cell in ws["C"][1:]:
         cell.number_format = "yyyy-mm-dd"
     if rows:
-        dv = DataValidation(type="list", formula1=f'"{TICK},✓,✗"', allow_blank=True)
+        dv = DataValidation(type="list", formula1=f'"{TICK},☑,✓,✗"', allow_blank=True)
         ws.add_data_validation(dv)
         dv.add(f"B2:B{len(rows) + 1}")
 
@@ -527,9 +601,13 @@ def calendar_entries(cl: Checklist) -> list[CalendarEntry]:
             desc.append("准备步骤：")
             desc += [f"  {_d(p.date)} {p.name}（{p.owner}）" for p in i.prep]
         desc += [f"合格标准：{i.standard}", f"依据：{i.basis}"]
+        mark = ""
+        if i.status in ("done", "overdue"):  # from the records
+            desc.insert(0, f"状态（据台账）：{i.status_text}")
+            mark = f"【{i.status_text.split('（')[0]}】"
         entries.append(CalendarEntry(
             key=f"checklist:{cl.branch_type}:{i.duty_id}:{_d(i.due)}",
-            summary=f"{i.name}（{i.owner}）",
+            summary=f"{mark}{i.name}（{i.owner}）",
             day=i.due,
             description="\n".join(desc),
             alarm_days_before=i.alarm_days_before,
@@ -545,12 +623,14 @@ def write_ics(cl: Checklist, path: Path) -> Path:
 def _docx_outline(cl: Checklist) -> list[Block]:
     """A portrait-A4 friendly outline: narrow tables, and each duty's requirements written out once."""
     blocks: list[Block] = []
-    rows = [["序号", "到期日", "事项", "责任人"]]
-    rows += [[str(n), _d(i.due), i.name, cl.who(i.owner)] for n, i in enumerate(cl.items, 1)]
+    st = cl.has_status
+    rows = [["序号", "到期日", "事项", "责任人"] + (["状态"] if st else [])]
+    rows += [[str(n), _d(i.due), i.name, cl.who(i.owner)] + ([i.status_text] if st else [])
+             for n, i in enumerate(cl.items, 1)]
     blocks.append(("工作清单", 1, [
         "到期日是按常规节奏给出的建议日期，可按上级部署和本支部实际调整；各项工作的频次、时限、准备步骤、"
         "合格标准和依据见第二部分。",
-    ], rows if cl.items else None))
+    ] + _status_line(cl), rows if cl.items else None))
 
     blocks.append(("各项工作的要求", 1, [] if cl.items else ["本期没有到期事项。"], None))
     counts = cl.counts()
@@ -585,7 +665,7 @@ def _docx_outline(cl: Checklist) -> list[Block]:
     blocks.append(("季度自查", 1, [f"完成一项在“完成”栏把 {TICK} 改为 ☑，未完成的在备注中写明原因和补做时间。"], None))
     for q, items in cl.self_check().items():
         rows = [["完成", "到期日", "事项", "责任人", "备注"]]
-        rows += [[TICK, _d(i.due), i.name, i.owner, ""] for i in items]
+        rows += [[_tick(i), _d(i.due), i.name, i.owner, i.status_text] for i in items]
         blocks.append((f"{cl.year}年第{q}季度", 2, [] if items else ["本季度没有到期事项。"], rows if items else None))
 
     if cl.events:

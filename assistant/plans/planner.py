@@ -21,6 +21,11 @@ who does it and when:
 No week is planned over capacity; every piece of work ends in exactly one place (placed, handed off,
 deferred); each week starts with at most five focus lines; the plan ends with a short summary.
 The result is deterministic for the same input.
+
+With ``progress`` (assistant.records.progress: what the branch's ledger says, as of the start) a
+duty whose period is already done is not planned again (listed in ``done`` with its dates), and a
+duty whose due date passed without a record gets one catch-up (逾期补做) on the first day, placed
+before everything else.
 """
 from __future__ import annotations
 
@@ -56,7 +61,7 @@ __all__ = [
     "KINDS", "RIGID", "IMPORTANT", "LATER", "FOCUS_LINES",
     "Task", "PlanItem", "Week", "Deferred", "Handoff", "Summary", "Plan",
     "parse_tasks_text", "parse_tasks_yaml", "load_tasks", "recognise",
-    "plan_tasks", "to_markdown", "write_markdown", "write_ics", "write_handoff_xlsx", "write_plan",
+    "plan_tasks", "plan_window", "to_markdown", "write_markdown", "write_ics", "write_handoff_xlsx", "write_plan",
 ]
 
 RIGID, IMPORTANT, LATER = "刚性任务", "重要不紧急", "可延后"
@@ -73,6 +78,7 @@ _FLAGS = {
 _EPS = 1e-9
 _MIN_CHUNK = 0.5  # split work into pieces of at least half an hour
 FOCUS_LINES = 5  # each week starts with at most this many lines
+CATCH_UP_DAYS = 4  # a catch-up (逾期补做) is held at most this many days after the start (its preparation first)
 FORMATS = (".md", ".ics", ".json", ".xlsx")
 PREP_WORDS = ("筹备", "准备", "筹划", "方案")  # a to-do naming a duty with one of these means its preparation
 _WEEKDAYS = "一二三四五六日"
@@ -346,9 +352,10 @@ class PlanItem:
     day: date | None = None  # meetings: the day they are held
     title: str = ""  # meetings: the name without its date
     why: str = ""  # meetings: the rule, in a few words, for the week's focus
+    overdue: bool = False  # a catch-up of a duty the records show overdue
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "name": self.name,
             "hours": self.hours,
             "deadline": self.deadline.isoformat() if self.deadline else None,
@@ -356,6 +363,9 @@ class PlanItem:
             "reason": self.reason,
             "owner": self.owner,
         }
+        if self.overdue:
+            out["overdue"] = True
+        return out
 
 
 @dataclass
@@ -431,6 +441,20 @@ class Summary:
                 "lines": list(self.lines)}
 
 
+@dataclass(frozen=True)
+class DoneDuty:
+    """A duty occurrence the records show done: not planned again."""
+
+    name: str
+    due: date
+    period: str  # 12月 / 第四季度 / 2026年 …
+    done: tuple[date, ...]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "due": self.due.isoformat(), "period": self.period,
+                "done": [d.isoformat() for d in self.done]}
+
+
 @dataclass
 class Plan:
     start: date
@@ -445,6 +469,12 @@ class Plan:
     profile: Profile | None = None
     worker_role: str = "书记"
     ledger: list[tuple[str, str, float]] = field(default_factory=list)  # (work, placed/handoff/deferred, hours)
+    done: list[DoneDuty] = field(default_factory=list)  # from the records: done this period, not planned
+    records_as_of: date | None = None  # the records were used (as of this day)
+
+    @property
+    def overdue_items(self) -> list[PlanItem]:
+        return [it for w in self.weeks for it in w.items if it.overdue]
 
     @property
     def end(self) -> date:
@@ -457,13 +487,17 @@ class Plan:
         return role + (f"（{self.person(role)}）" if self.person(role) else "")
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "weeks": [w.to_dict() for w in self.weeks],
             "deferred": [d.to_dict() for d in self.deferred],
             "handoff": {role: [h.to_dict() for h in items] for role, items in self.handoff.items()},
             "summary": self.summary.to_dict() if self.summary else None,
             "not_applicable": [n.to_dict() for n in self.not_applicable],
         }
+        if self.records_as_of is not None:  # only when the records were used: otherwise as before
+            out["records_as_of"] = self.records_as_of.isoformat()
+            out["done"] = [d.to_dict() for d in self.done]
+        return out
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
@@ -501,6 +535,7 @@ class _Unit:
     title: str = ""
     why: str = ""
     after: bool = False  # a merged step dated after the window
+    overdue: bool = False  # a catch-up of a duty the records show overdue: placed first
 
 
 def _short_doc(doc: str) -> str:
@@ -541,10 +576,12 @@ class _Occ:
     prep_cap: date | None = None
     steps: dict[str, tuple[float, date | None, str]] = field(default_factory=dict)  # step → (hours, date, to-do)
     flag_note: str = ""
+    late: str = ""  # a catch-up: the periods the records show missed (11月、12月)
+    missed: date | None = None  # … and the last due date that passed
 
     @property
     def key(self) -> str:
-        return f"{self.duty.id}@{self.due.isoformat()}"
+        return f"{self.duty.id}@{self.due.isoformat()}" + ("!late" if self.late else "")
 
 
 class _Builder:
@@ -584,10 +621,11 @@ class _Builder:
     def units(self, occ: _Occ, members: int | None, seq: int) -> list[_Unit]:
         d, due = occ.duty, occ.due
         name = self.duty_name(d)
-        label = f"{name}（{_md(due)}）"
+        late = "逾期补做，" if occ.late else ""
+        label = f"{name}（{late}{_md(due)}）"
         partners = occ.partners
         if partners:
-            label = f"{name}（与{'、'.join(self.duty_name(p) for p, _, _ in partners)}合并，{_md(due)}）"
+            label = f"{name}（与{'、'.join(self.duty_name(p) for p, _, _ in partners)}合并，{late}{_md(due)}）"
         basis = _basis(d)
         pieces: list[tuple[Duty, PrepStep]] = [(d, s) for s in self.steps(d)]
         for p, _, c in partners:
@@ -639,15 +677,19 @@ class _Builder:
                     f"《{_short_doc(s.doc)}》{s.article}" for s in c.sources) + "）" for p, _, c in partners)
                 together = "、".join(self.duty_name(p) for p, _, _ in partners)
                 title = f"{name}（与{together}合并召开）"
-                mname = f"{name}（与{together}合并召开，{due.isoformat()}）"
+                mname = f"{name}（与{together}合并召开，{late}{due.isoformat()}）"
                 why = f"条规允许合并召开：{rules}；一次会议完成，省去重复的准备"
                 short = f"{together}与之合并（" + "、".join(
                     f"《{_short_doc(s.doc)}》{s.article}" for _, _, c in partners for s in c.sources[:1]) + "）"
             else:
                 title = name
-                mname = f"{name}（{due.isoformat()}）"
+                mname = f"{name}（{late}{due.isoformat()}）"
                 why = f"{basis}规定的{name}，{_md(due)}到期"
                 short = f"{d.timing.split('；')[0]}（{basis}）"
+            if occ.late:
+                title = f"{title}（逾期补做）"
+                why = f"逾期：{occ.late}的{name}应在{_md(occ.missed)}前完成，台账中没有记录（{basis}），排在最前补做"
+                short = f"逾期补做：{occ.late}没有台账记录（{basis}）"
             if occ.merged_main:
                 why += f"；合并了你的任务“{occ.merged_main}”"
             if occ.flag_note:
@@ -656,12 +698,19 @@ class _Builder:
             for p, _, _ in partners:  # a combined meeting stays inside every partner's period
                 lo, hi = _period_of(p.frequency, due)
                 period = (max(period[0], lo), min(period[1], hi))
+            if occ.late:  # a catch-up: as early as the plan allows, in whichever week has room
+                period = (self.start, self.end)
             units.append(_Unit(
                 name=mname, hours=hours, deadline=due, kind=RIGID, reason=why, seq=seq, duty_owner=d.owner,
                 fixed=True, group=occ.key, label=label, meeting=True, own=bool(occ.merged_main), basis=basis,
                 movable=period, title=title, why=short,
                 rarity={"year": 0, "half_year": 1, "quarter": 2, "month": 3}.get(d.frequency, 4),
             ))
+        if occ.late:
+            for u in units:
+                u.overdue = True
+                if not u.meeting:
+                    u.reason = f"逾期补做（{occ.late}没有台账记录）：{u.reason}"
         return units
 
 
@@ -726,7 +775,7 @@ class _Scheduler:
         self.counter += 1
         item = PlanItem(name=name or u.name, hours=round(hours, 2), deadline=day or u.deadline, kind=u.kind, reason=reason,
                         owner=self.who or u.doer, group=u.label, meeting=u.meeting, basis=u.basis,
-                        taken_from=taken, day=day, title=u.title or u.name, why=u.why)
+                        taken_from=taken, day=day, title=u.title or u.name, why=u.why, overdue=u.overdue)
         self.placed[w].append((_RANK[u.kind], self.counter, item, id(u)))
 
     def fits(self, w: int, hours: float) -> bool:
@@ -748,7 +797,8 @@ class _Scheduler:
                 options.append((abs(w - w0), w > w0, w, day))
         for _, _, w, day in sorted(options, key=lambda o: (o[0], not o[1], o[2])):  # nearest, later first
             if self.fits(w, u.hours):
-                self._put(w, u, u.hours, f"{u.reason}；{self.label(w0)}已排满，改在{_md(day)}召开（仍在规定的周期内）{note}",
+                where = "逾期补做，尽早安排" if u.overdue else "仍在规定的周期内"
+                self._put(w, u, u.hours, f"{u.reason}；{self.label(w0)}已排满，改在{_md(day)}召开（{where}）{note}",
                           name=u.name.replace(u.deadline.isoformat(), day.isoformat()), day=day, taken=taken)
                 return day
         return None
@@ -968,12 +1018,19 @@ def _linked_units(task: Task, d: Duty, builder: _Builder, members: int | None, s
     return units
 
 
+def plan_window(start: date, weeks: int) -> tuple[date, date]:
+    """The days whose duties a plan may touch: its weeks and the preparation horizon after them
+    (what to read the records for)."""
+    horizon = max((s.offset_days for d in load_obligations() for s in d.prep), default=0)
+    return start, start + timedelta(days=7 * weeks - 1 + horizon)
+
+
 def plan_tasks(tasks: Iterable[Task | Mapping[str, Any]], start: date, weeks: int, hours_per_week: float | None = None,
                branch_type: str | None = None, members: int | None = None, *,
                duties: list[Duty] | None = None, include_duties: bool = True,
                role: str | None = None, profile: Profile | None = None,
                conditions: list[Condition] | None = None, max_tasks: int = MAX_TASKS,
-               max_weeks: int = MAX_WEEKS) -> Plan:
+               max_weeks: int = MAX_WEEKS, progress=None) -> Plan:
     """Plan the worker's tasks plus the rule-required duties due in the window.
 
     ``tasks`` are Task objects or mappings with name/deadline/hours/flag/optional/duty.
@@ -981,6 +1038,8 @@ def plan_tasks(tasks: Iterable[Task | Mapping[str, Any]], start: date, weeks: in
     hours); without one every duty of the branch type is planned and all of it is the worker's.
     ``hours_per_week``, ``branch_type``, ``members`` and ``role`` (the worker's post) override it.
     ``duties`` defaults to knowledge/obligations.yaml; ``include_duties=False`` plans only the tasks.
+    ``progress`` (assistant.records.progress.Progress, as of ``start``): what the records show done is
+    not planned again (``Plan.done``); what they show overdue is caught up first (marked 逾期).
     """
     generic = profile is None
     p = profile or Profile()
@@ -1012,6 +1071,8 @@ def plan_tasks(tasks: Iterable[Task | Mapping[str, Any]], start: date, weeks: in
     # ---- which duties apply, and their occurrences
     occs: dict[str, _Occ] = {}
     order: list[str] = []
+    catch_up: list[str] = []  # overdue by the records
+    done: list[DoneDuty] = []  # done by the records: not planned
     active: list[Duty] = []
     if include_duties:
         for d in duties:
@@ -1026,10 +1087,27 @@ def plan_tasks(tasks: Iterable[Task | Mapping[str, Any]], start: date, weeks: in
                     continue
             active.append(d)
             horizon = max((s.offset_days for s in d.prep), default=0)
+            if progress is not None:
+                late = [x for x in progress.overdue(d.id) if (x.due or x.end) < start]
+                if late:  # one catch-up for what the records show missed, first
+                    from ..records.progress import periods_text
+
+                    # in the first week, late enough in it for its preparation to come first
+                    occ = _Occ(d, start + timedelta(days=min(horizon, CATCH_UP_DAYS)), late=periods_text(late),
+                               missed=late[-1].due or late[-1].end)
+                    occs[occ.key] = occ
+                    catch_up.append(occ.key)
             for due in occurrences(d, start, end + timedelta(days=horizon)):
+                held = progress.done_period(d.id, due) if progress is not None else None
+                if held is not None:
+                    from ..records.progress import period_label
+
+                    done.append(DoneDuty(builder.duty_name(d), due, period_label(held.key), held.done))
+                    continue
                 occ = _Occ(d, due)
                 occs[occ.key] = occ
                 order.append(occ.key)
+    order = catch_up + order
     active_ids = {d.id for d in active}
 
     # ---- the worker's to-dos that name a duty are merged with it
@@ -1088,7 +1166,7 @@ def plan_tasks(tasks: Iterable[Task | Mapping[str, Any]], start: date, weeks: in
                     partner = occs.get(pk)
                     if partner is None or pk in absorbed or pk == key or partner.duty.id != c.with_id:
                         continue
-                    if partner.due < start or partner.partners:
+                    if partner.due < start or partner.partners or bool(partner.late) != bool(host.late):
                         continue
                     if _period_of(partner.duty.frequency, partner.due) != _period_of(partner.duty.frequency, host.due):
                         continue
@@ -1133,7 +1211,24 @@ def plan_tasks(tasks: Iterable[Task | Mapping[str, Any]], start: date, weeks: in
 
     if not generic:
         _fallbacks(units, p.worker_role)
-    return _schedule(units, after, p, generic, start, weeks, cap, end, builder.not_applicable)
+    plan = _schedule(units, after, p, generic, start, weeks, cap, end, builder.not_applicable)
+    if progress is not None:
+        plan.done = sorted(done, key=lambda x: (x.due, x.name))
+        plan.records_as_of = progress.as_of
+        plan.summary = replace(plan.summary, lines=plan.summary.lines + tuple(_records_lines(plan)))
+    return plan
+
+
+def _records_lines(plan: Plan) -> list[str]:
+    """What the records changed in the plan, for the summary."""
+    lines = []
+    if plan.done:
+        lines.append(f"据台账（截至{plan.records_as_of.isoformat()}），本期已完成{len(plan.done)}项，不再安排："
+                     + _names(f"{x.name}（{x.period}，{'、'.join(_md(d) for d in x.done)}）" for x in plan.done) + "。")
+    late = list(dict.fromkeys(it.group or it.name for it in plan.overdue_items))
+    if late:
+        lines.append(f"逾期{len(late)}项排在最前补做：{_names(late)}；补做后请记入台账，并在会议记录中说明原因。")
+    return lines
 
 
 # --------------------------------------------------------------------------- deciding who does what, and when
@@ -1207,7 +1302,7 @@ def _schedule(units: list[_Unit], after: list[_Unit], p: Profile, generic: bool,
     others = [u for u in units if (u.doer != worker or u.target) and not u.bound]
     bound = [u for u in units if u.bound]
     for u in sorted((u for u in mine if u.meeting and u.kind == RIGID),
-                    key=lambda u: (u.rarity, u.deadline, u.seq, u.name)):
+                    key=lambda u: (not u.overdue, u.rarity, u.deadline, u.seq, u.name)):
         day = sched.meeting_or_move(u, note=("；" + u.doer_note) if u.doer_note else "")
         if day is not None:
             meeting_day[u.group] = day
@@ -1243,7 +1338,7 @@ def _schedule(units: list[_Unit], after: list[_Unit], p: Profile, generic: bool,
 
     # 2. the worker's rule-required work: required steps before suggested ones, each by its date
     rigid = [u for u in mine if not u.meeting and u.kind == RIGID]
-    for u in sorted(rigid, key=lambda u: (not u.essential, u.deadline or date.max, u.seq, u.name)):
+    for u in sorted(rigid, key=lambda u: (not u.overdue, not u.essential, u.deadline or date.max, u.seq, u.name)):
         if in_dead_group(u):
             continue
         shift(u)
@@ -1271,7 +1366,8 @@ def _schedule(units: list[_Unit], after: list[_Unit], p: Profile, generic: bool,
     # 4. the other posts' work: the worker does what fits (unless the profile says always hand off);
     #    a meeting handed to its post takes that post's preparation of it along
     handed_groups: dict[str, str] = {}
-    for u in sorted(others, key=lambda u: (not u.meeting, not u.essential, u.deadline or date.max, u.seq, u.name)):
+    for u in sorted(others, key=lambda u: (not u.overdue, not u.meeting, not u.essential, u.deadline or date.max,
+                                           u.seq, u.name)):
         if u.group in dead_groups and u.group not in handed_groups:
             in_dead_group(u)
             continue
@@ -1454,7 +1550,8 @@ def to_markdown(plan: Plan) -> str:
         lines += ["| 任务 | 工时 | 截止 | 类型 | 负责 | 安排理由 |", "|---|---|---|---|---|---|"]
         for it in w.items:
             lines.append(f"| {_md_cell(it.name)} | {it.hours:g} | {it.deadline.isoformat() if it.deadline else '—'} | "
-                         f"{it.kind} | {_md_cell(plan.who(it.owner) if it.owner else '—')} | {_md_cell(it.reason)} |")
+                         f"{it.kind}{'（逾期）' if it.overdue else ''} | {_md_cell(plan.who(it.owner) if it.owner else '—')} | "
+                         f"{_md_cell(it.reason)} |")
         lines.append("")
     lines += ["## 交办清单", ""]
     if plan.handoff:
@@ -1480,6 +1577,15 @@ def to_markdown(plan: Plan) -> str:
     else:
         lines.append("全部任务都已排进计划或交办。")
     lines.append("")
+    if plan.records_as_of is not None:
+        lines += [f"## 据台账已完成（截至{plan.records_as_of.isoformat()}，本期不再安排）", ""]
+        if plan.done:
+            lines += ["| 事项 | 期间 | 原定日期 | 完成日期 |", "|---|---|---|---|"]
+            lines += [f"| {_md_cell(x.name)} | {x.period} | {x.due.isoformat()} | {'、'.join(d.isoformat() for d in x.done)} |"
+                      for x in plan.done]
+        else:
+            lines.append("台账中没有本期已完成的规定工作。")
+        lines.append("")
     if plan.not_applicable:
         lines += ["## 不适用的事项（按支部情况）", ""]
         lines += [f"- **{_md_cell(n.name)}**：{_md_cell(n.text())}" for n in plan.not_applicable]

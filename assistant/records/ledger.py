@@ -145,6 +145,13 @@ class Ledger:
         with self.db.session() as s:
             return [_record(a, name or "") for a, name in s.execute(q).all()]
 
+    def count(self) -> int:
+        """How many activities the ledger holds."""
+        from sqlalchemy import func
+
+        with self.db.session() as s:
+            return int(s.scalar(select(func.count()).select_from(Activity)) or 0)
+
     def remove(self, activity_id: Any) -> ActivityRecord:
         """Delete one activity by its number; InputError if there is none."""
         n = parse_int(activity_id, "id", 1, 2**31 - 1)

@@ -227,14 +227,27 @@ def meeting_plan(app: App, out: Path, meeting_type: str, branch: str, meeting_da
 
 # --------------------------------------------------------------------------- 工作清单
 
-def _build_checklist(app: App, year: Any, period: str, branch_type: str | None, members: Any):
-    from ...plans.checklist import build_checklist
+def _build_checklist(app: App, year: Any, period: str, branch_type: str | None, members: Any,
+                     records: bool = True, as_of: date | None = None):
+    """The checklist for the saved profile; with ``records`` (a caller allowed to see them) each item
+    carries its status from the branch's ledger, as of ``as_of`` (default today)."""
+    from ...plans.checklist import build_checklist, period_bounds
+    from ...records.progress import app_progress
 
     y = parse_int(year, "year", 1950, 2200)
     quarter, month = parse_period(period)
     profile = _saved(app)
-    return build_checklist(y, quarter=quarter, month=month, branch_type=branch_type or None,
-                           members=_members(members), duties=app.knowledge.duties(), profile=profile)
+    duties = app.knowledge.duties()
+    progress, notice = None, ""
+    if records:
+        start, end = period_bounds(y, quarter, month)
+        kind = branch_type or (profile.branch_type if profile is not None else "机关")
+        progress, notice = app_progress(app, duties, start, end, as_of or date.today(), branch_type=kind,
+                                        profile=profile)
+    cl = build_checklist(y, quarter=quarter, month=month, branch_type=branch_type or None,
+                         members=_members(members), duties=duties, profile=profile, progress=progress)
+    cl.notice = notice
+    return cl
 
 
 def _checklist_files(cl, out: Path) -> tuple[str, str]:
@@ -254,6 +267,13 @@ def _checklist_summary(cl) -> str:
                     + "（原因和依据见 Excel 文件的“不适用”表，如 " + esc_md(cl.not_applicable[0].text()) + "）")
     elif cl.profile is None:
         summary += "。尚未保存支部情况：在“任务规划”页填写后，清单只列本支部适用的事项并写上姓名"
+    if cl.has_status:
+        n = {k: sum(1 for i in cl.items if i.status == k) for k in ("done", "overdue", "pending")}
+        summary += (f"。据台账（截至{cl.progress.as_of.isoformat()}）：已完成 {n['done']} 项，"
+                    f"已逾期 {n['overdue']} 项" + ("（列在最前，请尽快补做）" if n["overdue"] else "")
+                    + f"，待办 {n['pending']} 项")
+    if cl.notice:
+        summary += f"。{esc_md(cl.notice)}"
     return summary
 
 
@@ -264,7 +284,8 @@ CHECKLIST_CSS = """
   white-space:normal;overflow-wrap:anywhere;word-break:break-word}
 .cl-table th{background:#fdf2f2;font-weight:600}
 .cl-table .c-date{width:7em}.cl-table .c-owner{width:7.5em}.cl-table .c-name{width:16%}
-.cl-table .c-std{width:34%}.cl-table .c-basis{width:24%}
+.cl-table .c-std{width:34%}.cl-table .c-basis{width:24%}.cl-table .c-status{width:9em}
+.cl-table tr.cl-overdue td.c-status{color:#b91c1c;font-weight:600}.cl-table tr.cl-done td.c-status{color:#15803d}
 @media (max-width: 640px){
   .cl-table,.cl-table tbody,.cl-table tr,.cl-table td{display:block;width:100% !important;box-sizing:border-box}
   .cl-table thead,.cl-table colgroup{display:none}
@@ -277,35 +298,40 @@ _COLUMNS = (("c-date", "日期"), ("c-name", "事项"), ("c-owner", "负责人")
 
 
 def checklist_html(cl) -> str:
-    """The checklist as a table that wraps its text; on a phone each duty becomes one card."""
-    cols = "".join(f'<col class="{c}">' for c, _ in _COLUMNS)
-    head = "".join(f'<th class="{c}">{esc(label)}</th>' for c, label in _COLUMNS)
+    """The checklist as a table that wraps its text; on a phone each duty becomes one card. With the
+    branch's records a 状态 column: 已完成（日期） in green, 已逾期 in red (those rows come first)."""
+    columns = _COLUMNS[:3] + ((("c-status", "状态"),) if cl.has_status else ()) + _COLUMNS[3:]
+    cols = "".join(f'<col class="{c}">' for c, _ in columns)
+    head = "".join(f'<th class="{c}">{esc(label)}</th>' for c, label in columns)
     rows = []
     for i in cl.items:
         std = i.standard + (f" {i.note}" if i.note else "")
-        cells = (i.due.isoformat(), i.name, cl.who(i.owner), std, i.basis)
-        rows.append("<tr class=\"cl-card\">" + "".join(
-            f'<td class="{c}" data-label="{esc(label)}">{esc(v)}</td>' for (c, label), v in zip(_COLUMNS, cells)) + "</tr>")
+        cells = (i.due.isoformat(), i.name, cl.who(i.owner)) + ((i.status_text,) if cl.has_status else ()) + (std, i.basis)
+        css = "cl-card" + (f" cl-{i.status}" if i.status else "")
+        rows.append(f'<tr class="{css}">' + "".join(
+            f'<td class="{c}" data-label="{esc(label)}">{esc(v)}</td>' for (c, label), v in zip(columns, cells)) + "</tr>")
     if not rows:
-        rows.append(f'<tr><td colspan="{len(_COLUMNS)}">本期没有到期事项。</td></tr>')
+        rows.append(f'<tr><td colspan="{len(columns)}">本期没有到期事项。</td></tr>')
     return (f"<style>{CHECKLIST_CSS}</style><div class=\"cl-wrap\" id=\"checklist-cards\">"
             f"<table class=\"cl-table\"><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def checklist(app: App, out: Path, year: Any, period: str = "全年", branch_type: str | None = None,
-              members: Any = None) -> tuple[str, list[list], str, str]:
-    """(summary, table rows, .xlsx path, .ics path) of a checklist for a year, quarter or month (the /checklist API)."""
-    cl = _build_checklist(app, year, period, branch_type, members)
+              members: Any = None, records: bool = True, as_of: date | None = None) -> tuple[str, list[list], str, str]:
+    """(summary, table rows, .xlsx path, .ics path) of a checklist for a year, quarter or month (the /checklist API:
+    its rows keep their five columns; the summary and the .xlsx carry the records' statuses)."""
+    cl = _build_checklist(app, year, period, branch_type, members, records, as_of)
     rows = [[i.due.isoformat(), i.name, cl.who(i.owner), i.standard, i.basis] for i in cl.items]
     xlsx, ics = _checklist_files(cl, out)
     return _checklist_summary(cl), rows, xlsx, ics
 
 
 def checklist_page(app: App, out: Path, year: Any, period: str = "全年", branch_type: str | None = None,
-                   members: Any = None) -> tuple[str, str, str, str]:
-    """(summary, table/cards HTML, .xlsx path, .ics path) for the page."""
-    cl = _build_checklist(app, year, period, branch_type, members)
+                   members: Any = None, records: bool = True, as_of: date | None = None) -> tuple[str, str, str, str]:
+    """(summary, table/cards HTML, .xlsx path, .ics path) for the page; ``records``: mark each item from the
+    branch's ledger (only for callers allowed to see the records)."""
+    cl = _build_checklist(app, year, period, branch_type, members, records, as_of)
     xlsx, ics = _checklist_files(cl, out)
     return _checklist_summary(cl), checklist_html(cl), xlsx, ics
 
@@ -348,10 +374,22 @@ def plan_tasks(app: App, out: Path, tasks: Any, start: str = "", weeks: Any = 4,
     w = parse_int(weeks, "weeks", 1, app.settings.max_plan_weeks, required=False) or 4
     h = parse_hours(hours_per_week, "hours_per_week", 0.5, 168, required=False) or 4.0
     profile = _saved(app) or Profile()
+    duties = app.knowledge.duties()
+    progress, _ = _plan_records(app, duties, start_day, w, branch_type or profile.branch_type, profile)
     plan = make_plan(_task_items(tasks, app.settings.max_plan_tasks), start_day, w, h, branch_type=branch_type or None,
-                     members=_members(members), duties=app.knowledge.duties(), profile=profile, **_limits(app))
+                     members=_members(members), duties=duties, profile=profile, progress=progress, **_limits(app))
     md, ics, _ = _plan_files(plan, out)
     return esc_md(to_markdown(plan)), md, ics
+
+
+def _plan_records(app: App, duties, start: date, weeks: int, branch_type: str, profile):
+    """What the branch's ledger says, as of the plan's first day (the 任务规划 tab is for 党务工作者 and up,
+    who may see the records): (progress or None, notice)."""
+    from ...plans.planner import plan_window
+    from ...records.progress import app_progress
+
+    first, last = plan_window(start, weeks)
+    return app_progress(app, duties, first, last, start, branch_type=branch_type, profile=profile)
 
 
 def focus_markdown(plan) -> str:
@@ -393,9 +431,17 @@ def plan_page(app: App, out: Path, tasks: Any, start: str, weeks: Any, *form: An
     profile = profile_from_form(*form, base=_saved(app))
     start_day = parse_date(start, "start", required=False) or next_monday()
     w = parse_int(weeks, "weeks", 1, app.settings.max_plan_weeks, required=False) or 4
-    plan = make_plan(_task_items(tasks, app.settings.max_plan_tasks), start_day, w, duties=app.knowledge.duties(),
-                     profile=profile, **_limits(app))
+    duties = app.knowledge.duties()
+    progress, records_notice = _plan_records(app, duties, start_day, w, profile.branch_type, profile)
+    plan = make_plan(_task_items(tasks, app.settings.max_plan_tasks), start_day, w, duties=duties,
+                     profile=profile, progress=progress, **_limits(app))
     save_profile(profile, app.settings.data_dir)
     md, ics, xlsx = _plan_files(plan, out)
-    notice = "已按这份支部情况生成规划，并保存了支部情况。" + "".join(f"\n\n> 提示：{esc_md(x)}" for x in profile.warnings())
+    notice = "已按这份支部情况生成规划，并保存了支部情况。"
+    if plan.records_as_of is not None:
+        notice += (f"已按台账排除本期已完成的{len(plan.done)}项工作"
+                   + (f"，逾期的{len({i.group for i in plan.overdue_items})}项排在最前补做" if plan.overdue_items else "")
+                   + "。")
+    hints = ([records_notice] if records_notice else []) + profile.warnings()
+    notice += "".join(f"\n\n> 提示：{esc_md(x)}" for x in hints)
     return notice, focus_markdown(plan), handoff_markdown(plan), esc_md(to_markdown(plan)), md, ics, xlsx

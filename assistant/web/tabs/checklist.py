@@ -1,5 +1,7 @@
 """工作清单 tab: year/period/branch → a table that wraps its text (one card per duty on a phone) →
-.xlsx/.ics, for the saved branch profile. The /checklist API keeps returning the table rows."""
+.xlsx/.ics, for the saved branch profile. The /checklist API keeps returning the table rows.
+A 党务工作者 or 管理员 (or the local user without login) sees each duty's status from the branch's
+records; a 党员 gets the plain checklist (the records are not theirs to see)."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,7 +10,7 @@ import gradio as gr
 
 from ...plans.obligations import BRANCH_TYPES
 from ..handlers import plans
-from ...serve.accounts import MEMBER
+from ...serve.accounts import MEMBER, WORKER, allows
 from . import Page, guarded
 
 
@@ -42,16 +44,22 @@ def build(page: Page) -> None:
     def branch_of(value: str | None) -> str | None:
         return None if value in (None, "", "按支部情况") else value
 
+    def sees_records(request: gr.Request | None) -> bool:
+        """The records (what was done, when) only for those allowed to manage them (党务工作者 and up)."""
+        return allows(page.user(request)[1], WORKER)
+
     def checklist_page(year: float, period: str = "全年", branch_type: str = "按支部情况",
-                       members: float | None = None) -> tuple[str, str, str, str]:
-        return plans.checklist_page(page.app, page.outputs.folder(), year, period, branch_of(branch_type), members)
+                       members: float | None = None, request: gr.Request = None) -> tuple[str, str, str, str]:
+        return plans.checklist_page(page.app, page.outputs.folder(), year, period, branch_of(branch_type), members,
+                                    records=sees_records(request))
 
     c_go.click(guarded(checklist_page, MEMBER), [c_year, c_period, c_branch, c_members], [c_summary, c_table, c_xlsx, c_ics],
                api_visibility="private", concurrency_id="documents", concurrency_limit=4)
 
     def checklist(year: float, period: str = "全年", branch_type: str = "机关",
-                  members: float | None = None) -> tuple[str, list[list], str, str]:
-        return plans.checklist(page.app, page.outputs.folder(), year, period, branch_of(branch_type), members)
+                  members: float | None = None, request: gr.Request = None) -> tuple[str, list[list], str, str]:
+        return plans.checklist(page.app, page.outputs.folder(), year, period, branch_of(branch_type), members,
+                               records=sees_records(request))
 
     a_go.click(guarded(checklist, MEMBER), [c_year, c_period, a_branch, c_members], [a_summary, a_table, a_xlsx, a_ics],
                api_name="checklist", concurrency_id="documents", concurrency_limit=4)
