@@ -291,6 +291,20 @@ def pg_server() -> Iterator[PgServer]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path: Path) -> Iterator["Database"]:
+    """A fresh, empty application database: SQLite in a temporary folder, or a new database on
+    the session's PostgreSQL server (the records and serving tests run on both)."""
+    from assistant.appdb import Database
+
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    else:
+        database = Database(request.getfixturevalue("pg_server").create_database())
+    yield database
+    database.dispose()
+
+
 @pytest.fixture
 def start_chroma() -> Callable:
     """chroma_server (above) for tests in subfolders, whose own conftest shadows this module's name."""

@@ -1,27 +1,12 @@
-"""Fixtures of the records tests: the application database on SQLite and on a real PostgreSQL
-server that this test run starts (the session fixture ``pg_server`` of tests/conftest.py).
-"""
+"""Fixtures of the records tests, over ``db`` (tests/conftest.py: the application database on
+SQLite and on the PostgreSQL server that this test run starts)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from assistant.appdb import Database
-
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request, tmp_path: Path) -> Iterator[Database]:
-    """A fresh, empty application database: SQLite in a temporary folder, or a new database on
-    the session's PostgreSQL server."""
-    if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'app.db'}")
-    else:
-        database = Database(request.getfixturevalue("pg_server").create_database())
-    yield database
-    database.dispose()
 
 
 @pytest.fixture
