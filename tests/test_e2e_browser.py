@@ -112,14 +112,15 @@ PLAN_REPORTED = """() => {
 
 
 def ask(pg, question: str) -> None:
-    """Type a question, send it, wait until the answer (with its 依据 block) has arrived."""
+    """Type a question, send it, wait until the answer with its source cards has arrived."""
     before = pg.locator("#chat .bot-row").count()
     pg.locator("#question textarea").fill(question)
     pg.locator("#send").click()
-    pg.wait_for_function(
-        "n => { const rows = document.querySelectorAll('#chat .bot-row');"
-        " return rows.length > n && rows[rows.length - 1].innerText.includes('依据：'); }",
-        arg=before, timeout=TIMEOUT_MS)
+    pg.wait_for_function(ANSWERED, arg=before, timeout=TIMEOUT_MS)
+
+
+ANSWERED = """n => { const rows = document.querySelectorAll('#chat .bot-row');
+    return rows.length > n && !!rows[rows.length - 1].querySelector('.thought-group'); }"""
 
 
 def open_tab(pg, name: str) -> None:
@@ -184,14 +185,13 @@ def wait_for_listed(pg, text: str, listed: bool = True) -> None:
 def test_ask_shows_a_cited_answer_with_source_cards(page):
     page.locator("#mode-badge").get_by_text("离线模式").wait_for()
     page.get_by_role("button", name="支委会多久开一次？").click()  # an example question asks at once
-    page.wait_for_function("document.querySelector('#chat') && document.querySelector('#chat').innerText.includes('依据：')",
-                           timeout=TIMEOUT_MS)
+    page.wait_for_function(ANSWERED, arg=0, timeout=TIMEOUT_MS)
     answer = page.locator("#chat .bot-row").last.inner_text()
     assert "[1]" in answer and "每月" in answer
     cards = page.locator("#chat .thought-group")
     assert cards.count() >= 1
     first = cards.first
-    assert re.search(r"\[1\].*《.+》.*(现行|已被修订|参考资料)", first.inner_text())
+    assert re.search(r"\[1\] (知识卡：《.+》|法规原文：《.+》.*(现行|已被修订|参考资料))", first.inner_text())
     first.locator(".title").click()  # expand: the passage and its file are shown
     page.get_by_text("来源文件：").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "qa-cited-answer.png"), full_page=True)

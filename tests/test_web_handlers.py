@@ -29,7 +29,7 @@ from assistant.settings import Settings
 from assistant.web.handlers import kb, plans, qa
 from assistant.web.layout import build_app
 from assistant.web.outputs import Outputs
-from assistant.web.render import answer_markdown, badge_html, esc, esc_literal, esc_md
+from assistant.web.render import answer_markdown, badge_html, esc, esc_literal, esc_md, source_messages
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = Path(os.environ.get("ASSISTANT_CORPUS_DIR") or REPO_ROOT.parent / "shared" / "corpus")
@@ -100,12 +100,66 @@ def test_chat_streams_a_cited_answer_with_source_cards(kb_app: App) -> None:
     messages, pairs, badge = steps[-1]
     assert messages[0] == {"role": "user", "content": "支委会多久开一次？"}
     answer = messages[1]["content"]
-    assert answer.startswith("答：") and "每月" in answer and "\n\n依据：" in answer
-    cards = messages[2:]
+    assert answer.startswith("答：") and "每月" in answer and "[1]" in answer
+    assert "依据：" not in answer, "the sources are shown once, as the cards below"
+    cards = [m for m in messages[2:] if "parent_id" not in m["metadata"]]
     assert cards and all(c["metadata"]["title"].startswith(f"[{n}] ") for n, c in enumerate(cards, 1))
     assert all("来源文件：" in c["content"] for c in cards)
-    assert pairs == [("支委会多久开一次？", pairs[0][1])] and pairs[0][1].startswith("答：")
+    # the exports and the history keep the 依据 block
+    assert pairs == [("支委会多久开一次？", pairs[0][1])] and pairs[0][1].startswith("答：") and "依据：" in pairs[0][1]
     assert "离线模式" in badge
+
+
+def test_source_cards_say_what_a_source_is(kb_app: App) -> None:
+    """A 知识卡 source says it is our card (its section and the articles it rests on); under it, the
+    article of each cited regulation that is imported, nested; a regulation not imported is named
+    as such. A 法规原文 source is the imported article with its file."""
+    from assistant.qa.answer import Answer, Source
+
+    card = Source(1, "支委会", "", "current", "zhiweihui.md", "支委会一般每月召开一次。", chapter="会议频次",
+                  kind="card", basis="《中国共产党支部工作条例（试行）》第十二条；《中国共产党章程》第三十条")
+    reg = Source(2, "中国共产党支部工作条例（试行）", "第十二条", "current", "zhibu-gongzuo-tiaoli-2018.txt",
+                 "第十二条 党支部委员会会议一般每月召开1次", kind="document")
+    messages = source_messages(Answer("答：每月一次。[1][2]", "offline", False, sources=[card, reg]),
+                               kb_app.store.provenance(), qa.article_lookup(kb_app), "t")
+    head, nested, regulation = messages
+    assert head["metadata"]["title"].startswith("[1] 知识卡：《支委会》·会议频次 · 依据《中国共产党支部工作条例（试行）》第十二条")
+    assert "我们自己的话" in head["content"] and "本卡依据：" in head["content"]
+    assert "原文未导入：《中国共产党章程》第三十条" in head["content"], "党章 is not imported here"
+    assert nested["metadata"]["parent_id"] == head["metadata"]["id"]
+    assert nested["metadata"]["title"] == "法规原文：《中国共产党支部工作条例（试行）》第十二条 · 现行"
+    assert "第十二条" in nested["content"] and "每月" in nested["content"]
+    assert regulation["metadata"]["title"].startswith("[2] 法规原文：《中国共产党支部工作条例（试行）》第十二条 · 现行")
+    assert "来源文件：zhibu\\-gongzuo" in regulation["content"] and "parent_id" not in regulation["metadata"]
+    assert qa.article_lookup(kb_app)("中国共产党章程", "第三十条") is None
+
+
+def test_a_question_during_an_import_is_answered_at_once_and_says_so(kb_app: App, tmp_path: Path) -> None:
+    """An import holds the knowledge base one batch at a time: a question asked meanwhile is
+    answered from what is committed, without waiting, with a notice that an import is running."""
+    import threading
+
+    doc = tmp_path / "daoru-zhong.txt"
+    doc.write_text("机关书法小组办法\n\n第一条 书法小组每季度活动一次，由宣传委员召集。\n", encoding="utf-8")
+    embedding, release = threading.Event(), threading.Event()
+
+    def hold(name, done, total):
+        embedding.set()
+        release.wait(120)
+
+    worker = threading.Thread(target=lambda: kb_app.ingest([doc], on_progress=hold), daemon=True)
+    worker.start()
+    try:
+        assert embedding.wait(120), "the import did not start"
+        *_, (messages, _, badge) = qa.chat(kb_app, "支委会多久开一次？", [], [])
+        assert "每月" in messages[1]["content"] and qa.IMPORTING_NOTICE in messages[1]["content"]
+        assert "正在导入" in badge
+    finally:
+        release.set()
+        worker.join(120)
+    *_, (messages, _, _) = qa.chat(kb_app, "支委会多久开一次？", [], [])
+    assert qa.IMPORTING_NOTICE not in messages[1]["content"]
+    kb_app.store.remove_document(doc.name)
 
 
 def test_chat_refuses_an_over_long_message_as_ask_does(kb_app: App) -> None:
@@ -355,8 +409,13 @@ def test_escaping_helpers() -> None:
     assert esc_md("**依据** <script>") == "**依据** &lt;script&gt;"
     literal = esc_literal("1. [点我](javascript:alert(1)) <b>*x*</b>")
     assert "<" not in literal and "](" not in literal and "\\*x\\*" in literal and literal.startswith("1\\.")
-    md = answer_markdown("答：每月一次。[1]\n要点：\n1. 甲[1]\n依据：\n[1] 《条例》第十二条（现行）", "注意")
-    assert "\n\n依据：" in md and md.endswith("> 提示：注意")
+    text = "答：每月一次。[1]\n要点：\n1. 甲[1]\n依据：\n[1] 《条例》第十二条（现行）"
+    md = answer_markdown(text, "注意")
+    assert "依据" not in md, md
+    assert md.endswith("> 提示：注意") and "甲[1]" in md
+    kept = answer_markdown(text, "注意", basis=True)
+    assert "\n\n依据：" in kept and kept.endswith("> 提示：注意")
+    assert answer_markdown("答：见第十二条的依据：每月一次。[1]") == "答：见第十二条的依据：每月一次。[1]"
 
 
 def test_badge_and_errors_are_escaped_and_general() -> None:
@@ -388,7 +447,10 @@ def test_a_fresh_data_dir_answers_from_our_cards(page) -> None:
     assert result["sources"][0]["source"].endswith(".md") and "每月" in result["answer"].splitlines()[0]
     assert (app.settings.data_dir / "bundled.json").is_file()
     *_, (messages, *_rest) = fns["stream_turn"]("党费怎么算？", [], [], "", {}, gr.Request())
-    assert "依据：" in messages[1]["content"]
+    assert "依据：" not in messages[1]["content"] and "[1]" in messages[1]["content"]
+    card = messages[2]
+    assert card["metadata"]["title"].startswith("[1] 知识卡：") and "我们自己的话" in card["content"]
+    assert "原文未导入" in card["content"], "no regulation imported: the card says its text is not there"
 
 
 def test_the_page_shows_input_errors_as_notices(page) -> None:
