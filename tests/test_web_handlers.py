@@ -287,7 +287,7 @@ def test_ingest_makes_a_new_document_findable(kb_app: App, tmp_path: Path) -> No
     assert_cited(result)
     assert "宣传委员" in result["answer"]
     assert any(s["title"] == "机关读书分享会办法" for s in result["sources"])
-    assert any(r[0] == "机关读书分享会办法" for r in kb.doc_rows(kb_app))
+    assert any(r[1] == "机关读书分享会办法" for r in kb.doc_rows(kb_app))
     with pytest.raises(InputError, match="请先选择"):
         list(kb.ingest_files(kb_app, []))
 
@@ -479,7 +479,85 @@ def test_the_page_lists_documents_and_reports_an_empty_import(page) -> None:
     app, fns = page
     app.ensure_bundled()
     rows, choices = fns["refresh_docs"]()
-    assert any(r[1] == "zhiweihui.md" for r in rows), "the cards are listed once loaded"
+    assert any(r[2] == "zhiweihui.md" and r[0] == "知识卡" for r in rows), "the cards are listed once loaded"
     assert json.loads(json.dumps(rows))  # plain values for the Dataframe
     with pytest.raises(gr.Error, match="请先选择要导入的文件"):
         list(fns["ingest"](None))
+
+
+# --------------------------------------------------------------------------- 开始使用, the document list, delete
+
+def test_first_run_lists_the_cited_regulations_and_which_are_imported(kb_app: App) -> None:
+    """The list is knowledge/regulations.yaml's, matched against the store by title: 支部工作条例
+    and 党费规定 are imported in kb_app, 党章 is not; the welcome text promises the texts only then."""
+    from assistant.web.handlers import firstrun
+
+    listed = {r.title: r for r in firstrun.regulations(kb_app)}
+    assert list(listed) == [r["title"] for r in kb_app.knowledge.regulations()] and len(listed) >= 10
+    assert [d.doc_id for d in listed["中国共产党支部工作条例（试行）"].imported] == ["zhibu-gongzuo-tiaoli-2018.txt"]
+    assert listed["关于中国共产党党费收缴、使用和管理的规定"].imported
+    assert listed["中国共产党章程"].held == "未导入"
+    rows = {r[0]: r for r in firstrun.rows(kb_app)}
+    tongzhi = rows["《中共中央组织部关于做好高校毕业生党员组织关系管理工作的通知》"]
+    assert tongzhi[1] == "组通字〔2015〕33号" and tongzhi[2] == "2015-07-23" and tongzhi[3] == "现行"
+    assert "12371" in tongzhi[4] and tongzhi[5] == "未导入"
+    assert rows["《中国共产党支部工作条例（试行）》"][5].startswith("已导入")
+    text = firstrun.summary(kb_app)
+    assert "自带知识卡" in text and "法规原文需自行导入" in text and f"已导入 **2** 部" in text
+    assert "点击来源可展开原文" in firstrun.welcome(kb_app)
+
+
+def test_first_run_on_a_fresh_data_dir_promises_only_the_cards(fresh_app: App) -> None:
+    from assistant.web.handlers import firstrun
+
+    fresh_app.ensure_bundled()
+    assert not firstrun.any_imported(fresh_app), "our cards are not the regulations' texts"
+    assert "只有知识卡" in firstrun.summary(fresh_app)
+    assert "展开原文" not in firstrun.welcome(fresh_app) and "导入后" in firstrun.welcome(fresh_app)
+    assert all(r[5] == "未导入" for r in firstrun.rows(fresh_app))
+
+
+def test_a_manifest_uploaded_with_the_files_gives_their_dates_and_status(fresh_app: App, tmp_path: Path) -> None:
+    """Several files at once with the folder's manifest.json: each file's title, effective date and
+    status are read from it (also after a reindex); a file it does not list is not imported; the
+    document list puts the regulations first with their 生效日期."""
+    from assistant.web.handlers import firstrun
+
+    folder = tmp_path / "fagui"
+    folder.mkdir()
+    (folder / "dangfei.txt").write_text(
+        (CORPUS_DIR / "dangfei-shoujiao-shiyong-guanli-guiding-2008.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "SOURCES.md").write_text("# 来源说明\n\n本文件夹的文本从网上转载。\n", encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps([
+        {"file": "dangfei.txt", "title": "关于中国共产党党费收缴、使用和管理的规定", "effective": "2008-04-01",
+         "status": "current"}], ensure_ascii=False), encoding="utf-8")
+    fresh_app.ensure_bundled()
+    steps = list(kb.ingest_files(fresh_app, [str(p) for p in sorted(folder.iterdir())]))
+    status, rows = steps[-1]
+    assert status.startswith("导入完成"), (status, rows)
+    by_file = {r[0]: r[1] for r in rows}
+    assert by_file["manifest.json"].startswith("清单：1 项")
+    assert by_file["SOURCES.md"].startswith("未导入：manifest.json 没有列出")
+    assert by_file["dangfei.txt"] == "已导入"
+    assert any("正在导入" in s for s, _ in steps[:-1]) or len(steps) > 2, "progress is reported as it goes"
+    docs = kb.doc_rows(fresh_app)
+    assert docs[0][:5] == ["法规原文", "关于中国共产党党费收缴、使用和管理的规定", "dangfei.txt", "现行", "2008-04-01"]
+    assert {r[0] for r in docs[1:]} <= {"知识卡", "地方实践", "常见问题"} and "SOURCES.md" not in {r[2] for r in docs}
+    assert firstrun.any_imported(fresh_app)
+    kb.reindex(fresh_app)
+    assert kb.doc_rows(fresh_app)[0][4] == "2008-04-01", "reindex reads the kept manifest"
+
+
+def test_delete_asks_first_naming_the_documents(kb_app: App, tmp_path: Path) -> None:
+    doc = tmp_path / "shanchu-ceshi.txt"
+    doc.write_text("临时通知\n\n第一条 本通知用于测试删除前的确认。\n", encoding="utf-8")
+    last_of(kb.ingest_files(kb_app, [str(doc)]))
+    question = kb.removal_question(kb_app, ["shanchu-ceshi.txt"])
+    assert question.startswith("需要确认：将删除 1 篇文档") and "《临时通知》" in question
+    assert "shanchu\\-ceshi.txt" in question and "确认删除" in question
+    assert any(r[2] == "shanchu-ceshi.txt" for r in kb.doc_rows(kb_app)), "asking deletes nothing"
+    with pytest.raises(InputError, match="请先选择要删除的文档"):
+        kb.removal_question(kb_app, [])
+    with pytest.raises(InputError, match="知识库中没有这些文档"):
+        kb.removal_question(kb_app, ["meiyou.txt"])
+    assert kb.remove_docs(kb_app, ["shanchu-ceshi.txt"]).startswith("已删除")

@@ -71,6 +71,9 @@ def build_app(app: App, login: bool = False) -> gr.Blocks:
         demo.load(restore, r_in, r_out, queue=False, **private)
         refresh, outputs = c["kb_refresh"]
         demo.load(needs(ADMIN, guarded(refresh), quiet=True), None, outputs, **private)
+        first_run, outputs = c["first_run"]
+        demo.load(first_run, None, outputs, **private)
+        c["first_run_importer"].wire(page, [c["first_run_after"], c["kb_refresh"]])
         secure(demo, page)
     demo.queue(default_concurrency_limit=2, max_size=app.settings.queue_size)
     return demo

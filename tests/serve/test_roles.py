@@ -18,10 +18,11 @@ from assistant.web.tabs import ROLE_ATTR
 
 EXPECTED = {
     MEMBER: {"ask", "chat_api", "stream_turn", "checklist", "checklist_page", "open_selected", "rename", "delete",
-             "export_md", "export_docx", "new_chat", "restore", "fresh_defaults", "shown_tabs"},
+             "export_md", "export_docx", "new_chat", "restore", "fresh_defaults", "shown_tabs", "first_run"},
     WORKER: {"meeting_plan", "plan_tasks", "plan_page", "save", "add_row", "add", "from_minutes", "import_sheet",
              "refresh", "remove", "check", "export", "show_candidates", "import_candidates"},
-    ADMIN: {"start", "confirm", "cancel", "ingest", "remove_docs", "reindex", "refresh_docs"},
+    ADMIN: {"start", "confirm", "cancel", "ingest", "ask_remove", "remove_docs", "keep_docs", "reindex", "refresh_docs",
+            "first_run_after_import"},
 }
 USERS = {MEMBER: "member1", WORKER: "worker1", ADMIN: "admin1"}
 
