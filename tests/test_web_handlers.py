@@ -154,6 +154,7 @@ def test_a_question_during_an_import_is_answered_at_once_and_says_so(kb_app: App
         *_, (messages, _, badge) = qa.chat(kb_app, "支委会多久开一次？", [], [])
         assert "每月" in messages[1]["content"] and qa.IMPORTING_NOTICE in messages[1]["content"]
         assert "正在导入" in badge
+        assert qa.IMPORTING_NOTICE in qa.ask(kb_app, "支委会多久开一次？")["notice"], "the API says so too"
     finally:
         release.set()
         worker.join(120)
@@ -504,7 +505,6 @@ def test_first_run_lists_the_cited_regulations_and_which_are_imported(kb_app: Ap
     assert rows["《中国共产党支部工作条例（试行）》"][5].startswith("已导入")
     text = firstrun.summary(kb_app)
     assert "自带知识卡" in text and "法规原文需自行导入" in text and f"已导入 **2** 部" in text
-    assert "点击来源可展开原文" in firstrun.welcome(kb_app)
 
 
 def test_first_run_on_a_fresh_data_dir_promises_only_the_cards(fresh_app: App) -> None:
@@ -513,7 +513,7 @@ def test_first_run_on_a_fresh_data_dir_promises_only_the_cards(fresh_app: App) -
     fresh_app.ensure_bundled()
     assert not firstrun.any_imported(fresh_app), "our cards are not the regulations' texts"
     assert "只有知识卡" in firstrun.summary(fresh_app)
-    assert "展开原文" not in firstrun.welcome(fresh_app) and "导入后" in firstrun.welcome(fresh_app)
+    assert "导入后可在来源卡片中展开条文" in firstrun.WELCOME and "点击可展开原文" not in firstrun.WELCOME
     assert all(r[5] == "未导入" for r in firstrun.rows(fresh_app))
 
 
@@ -561,3 +561,16 @@ def test_delete_asks_first_naming_the_documents(kb_app: App, tmp_path: Path) -> 
     with pytest.raises(InputError, match="知识库中没有这些文档"):
         kb.removal_question(kb_app, ["meiyou.txt"])
     assert kb.remove_docs(kb_app, ["shanchu-ceshi.txt"]).startswith("已删除")
+
+
+def test_the_readme_lists_the_regulations_of_the_knowledge_files() -> None:
+    """The README's list of the regulations our cards cite is knowledge/regulations.yaml's, not a
+    hand-kept copy: regenerate it with assistant.web.handlers.firstrun.readme_table when this fails."""
+    from assistant.knowledge import Knowledge
+    from assistant.web.handlers.firstrun import readme_table
+
+    table = readme_table(Knowledge.bundled())
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert table in readme, "README's regulation list differs from knowledge/regulations.yaml:\n" + table
+    assert table.count("\n") - 1 == len(Knowledge.bundled().regulations()) >= 10
+    assert "自带知识卡（我们自己的话，附条款）" in readme and "法规原文需自行导入" in readme

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from ...citations import same_title, status_word
 from ...knowledge import OUR_KINDS
 from ...root import App
-from ..render import esc_literal
 
 HEADERS = ["法规", "发文字号", "生效日期", "状态", "正式文本", "本库"]
 INTRO = ("**自带知识卡**：我们自己的话写成的工作要点，每条附所依据的条款，开箱即可提问。"
@@ -82,14 +81,17 @@ def summary(app: App, regs: list[Regulation] | None = None) -> str:
     return INTRO + "\n\n" + state
 
 
-def table_markdown(app: App, regs: list[Regulation] | None = None) -> str:
-    """The list as a Markdown table (for the README and the page), every cell escaped."""
-    regs = regulations(app) if regs is None else regs
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    for r in regs:
-        cells = [f"《{r.title}》", r.doc_number or "—", r.effective or "—", status_word(r.status) or "—",
-                 r.official_copy or "—", r.held]
-        lines.append("| " + " | ".join(esc_literal(c).replace("|", "\\|") for c in cells) + " |")
+README_HEADERS = ["法规", "发文字号", "生效日期", "状态", "正式文本"]
+
+
+def readme_table(knowledge) -> str:
+    """The list as the README shows it (a test checks the README holds exactly this): one row per
+    regulation of knowledge/regulations.yaml."""
+    lines = ["| " + " | ".join(README_HEADERS) + " |", "|" + "---|" * len(README_HEADERS)]
+    for r in knowledge.regulations():
+        cells = [f"《{r['title']}》", r.get("doc_number") or "—", r.get("effective") or "—",
+                 status_word(r.get("status") or "") or "—", r.get("official_copy") or "—"]
+        lines.append("| " + " | ".join(str(c).replace("|", "／") for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -101,10 +103,5 @@ def any_imported(app: App) -> bool:
     return any(r.imported for r in regulations(app))
 
 
-def welcome(app: App | None = None) -> str:
-    """The chat's placeholder: what an answer rests on, promising the texts only when they are
-    there (APP None: before the knowledge base has been looked at, the promise of the cards only)."""
-    base = "请输入党务工作问题，例如“支委会多久开一次？”。回答附有依据："
-    if app is not None and any_imported(app):
-        return base + "知识卡（我们自己的话，附条款）或已导入的法规原文，点击来源可展开原文。"
-    return base + "目前只有自带的知识卡（我们自己的话，附条款）；法规原文需在“开始使用”中导入后才能展开查看。"
+WELCOME = ("请输入党务工作问题，例如“支委会多久开一次？”。回答下的来源卡片写明依据是知识卡（我们自己的话，附条款）"
+           "还是法规原文；法规原文需在“开始使用”中导入，导入后可在来源卡片中展开条文。")

@@ -85,7 +85,10 @@ def ask(app: App, question: str, history: list | None = None) -> dict:
     question = check_question(question, app.settings.max_question_chars)
     pairs = [(str(p[0]), str(p[1])) for p in (history or []) if len(p) >= 2 and p[0]]
     with_cards(app)
+    busy = importing(app)
     out = unlink_answer(app.assistant.ask(question, pairs)).to_json()
+    if busy or importing(app):  # answered from what is committed: say that more is coming
+        out["notice"] = "；".join(x for x in (out.get("notice"), IMPORTING_NOTICE) if x)
     provenance = app.store.provenance()
     for s in out["sources"]:  # the file, and who imported it when
         s["imported"] = provenance.get(s["source"], "")

@@ -38,19 +38,21 @@ def build(page: Page) -> None:
 
     def state():
         regs = firstrun.regulations(app)
-        return firstrun.summary(app, regs), firstrun.rows(app, regs), gr.update(open=not any(r.imported for r in regs))
+        return firstrun.summary(app, regs), firstrun.rows(app, regs), regs
 
     def first_run(request: gr.Request):
-        """The panel as this knowledge base stands, for whoever opened the page (the import part
-        for administrators), and the chat's welcome text."""
+        """The panel as this knowledge base stands, for whoever opened the page: open while no
+        regulation is imported, folded once one is; the import part for administrators."""
         _, role = page.user(request)
-        return (*state(), gr.update(visible=allows(role, ADMIN)), gr.update(placeholder=firstrun.welcome(app)))
+        summary, rows, regs = state()
+        return summary, rows, gr.update(open=not any(r.imported for r in regs)), gr.update(visible=allows(role, ADMIN))
 
     def first_run_after_import():
-        return (*state(), gr.update(placeholder=firstrun.welcome(app)))
+        """After an import: the list again (the panel stays as it is, its progress in view)."""
+        summary, rows, _ = state()
+        return summary, rows
 
-    outputs = [f_summary, f_table, panel]
-    page.components["first_run"] = (needs(MEMBER, first_run, quiet=True), outputs + [f_import])
-    page.components["first_run_after"] = (first_run_after_import, outputs)
+    page.components["first_run"] = (needs(MEMBER, first_run, quiet=True), [f_summary, f_table, panel, f_import])
+    page.components["first_run_after"] = (first_run_after_import, [f_summary, f_table])
     page.components["first_run_importer"] = Importer(f_files, f_go, f_status, f_progress, f_token, f_confirm_row,
                                                      f_yes, f_no)

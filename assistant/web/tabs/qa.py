@@ -8,7 +8,7 @@ import gradio as gr
 from ...serve.accounts import MEMBER, requests_allowed
 from ..handlers import conversations as convs
 from ..handlers import qa
-from ..handlers.firstrun import welcome
+from ..handlers.firstrun import WELCOME
 from . import Page, firstrun, guarded, needs
 
 
@@ -39,7 +39,7 @@ def build(page: Page) -> None:
             c_msg = gr.Markdown(elem_id="conv-message")
         chatbot = gr.Chatbot(label="对话", height=520, elem_id="chat", sanitize_html=True, allow_tags=False,
                              render_markdown=True, feedback_options=None, buttons=["copy"],
-                             placeholder=welcome())
+                             placeholder=WELCOME)
         with gr.Row(equal_height=True):
             # no max_length: the browser would cut a long message silently; the handler refuses it and says why
             question = gr.Textbox(show_label=False, placeholder="输入问题，按回车发送", scale=5, min_width=180,
@@ -49,9 +49,6 @@ def build(page: Page) -> None:
             examples = [gr.Button(q, size="sm", min_width=120) for q in qa.EXAMPLE_QUESTIONS]
         clear = gr.Button("新对话", size="sm", elem_id="new-chat")
     page.tabs["qa"] = (tab, MEMBER)
-    for key in ("first_run", "first_run_after"):  # the panel's state also updates the chat's welcome text
-        fn, outputs = page.components[key]
-        page.components[key] = (fn, [*outputs, chatbot])
     page.components["after_import"] = [page.components["first_run_after"]]
 
     def user_of(request: gr.Request):
