@@ -500,9 +500,10 @@ def test_first_run_lists_the_cited_regulations_and_which_are_imported(kb_app: Ap
     assert listed["中国共产党章程"].held == "未导入"
     rows = {r[0]: r for r in firstrun.rows(kb_app)}
     tongzhi = rows["《中共中央组织部关于做好高校毕业生党员组织关系管理工作的通知》"]
-    assert tongzhi[1] == "组通字〔2015〕33号" and tongzhi[2] == "2015-07-23" and tongzhi[3] == "现行"
-    assert "12371" in tongzhi[4] and tongzhi[5] == "未导入"
-    assert rows["《中国共产党支部工作条例（试行）》"][5].startswith("已导入")
+    assert firstrun.HEADERS == ["法规", "本库", "生效日期", "状态", "发文字号", "正式文本"]
+    assert tongzhi[1] == "未导入" and tongzhi[2] == "2015-07-23" and tongzhi[3] == "现行"
+    assert tongzhi[4] == "组通字〔2015〕33号" and "12371" in tongzhi[5]
+    assert rows["《中国共产党支部工作条例（试行）》"][1].startswith("已导入")
     text = firstrun.summary(kb_app)
     assert "自带知识卡" in text and "法规原文需自行导入" in text and f"已导入 **2** 部" in text
 
@@ -514,7 +515,7 @@ def test_first_run_on_a_fresh_data_dir_promises_only_the_cards(fresh_app: App) -
     assert not firstrun.any_imported(fresh_app), "our cards are not the regulations' texts"
     assert "只有知识卡" in firstrun.summary(fresh_app)
     assert "导入后可在来源卡片中展开条文" in firstrun.WELCOME and "点击可展开原文" not in firstrun.WELCOME
-    assert all(r[5] == "未导入" for r in firstrun.rows(fresh_app))
+    assert all(r[1] == "未导入" for r in firstrun.rows(fresh_app))
 
 
 def test_a_manifest_uploaded_with_the_files_gives_their_dates_and_status(fresh_app: App, tmp_path: Path) -> None:
@@ -574,3 +575,18 @@ def test_the_readme_lists_the_regulations_of_the_knowledge_files() -> None:
     assert table in readme, "README's regulation list differs from knowledge/regulations.yaml:\n" + table
     assert table.count("\n") - 1 == len(Knowledge.bundled().regulations()) >= 10
     assert "自带知识卡（我们自己的话，附条款）" in readme and "法规原文需自行导入" in readme
+
+
+def test_first_run_tells_another_edition_from_the_one_our_cards_cite(kb_app: App, tmp_path: Path) -> None:
+    """A text of the same title with another effective date (an older 党章) is 其他版本, not the one cited."""
+    from assistant.web.handlers import firstrun
+
+    old = tmp_path / "dangzhang-2017.md"
+    old.write_text("---\ntitle: 中国共产党章程\neffective: 2017-10-24\nstatus: superseded\n---\n"
+                   "第一条 年满十八岁的中国工人……可以申请加入中国共产党。\n", encoding="utf-8")
+    last_of(kb.ingest_files(kb_app, [str(old)], confirm=True))
+    try:
+        dangzhang = {r.title: r for r in firstrun.regulations(kb_app)}["中国共产党章程"]
+        assert not dangzhang.imported and dangzhang.held == "已导入其他版本（dangzhang-2017.md，2017-10-24）"
+    finally:
+        kb.remove_docs(kb_app, [old.name])

@@ -4,15 +4,15 @@ which of them this knowledge base already holds, and where an official copy is f
 import itself is the 知识库 tab's (handlers/kb.py)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ...citations import same_title, status_word
 from ...knowledge import OUR_KINDS
 from ...root import App
 
-HEADERS = ["法规", "发文字号", "生效日期", "状态", "正式文本", "本库"]
+HEADERS = ["法规", "本库", "生效日期", "状态", "发文字号", "正式文本"]  # 本库 second: in view on a narrow screen
 INTRO = ("**自带知识卡**：我们自己的话写成的工作要点，每条附所依据的条款，开箱即可提问。"
-         "**法规原文需自行导入**：为尊重版权、保证以正式文本为准，本软件不附带党内法规原文。"
+         "**法规原文需自行导入**：本软件不附带党内法规原文，请从正式渠道获取并以正式文本为准。"
          "导入下列法规后，回答会直接引用原文，知识卡下也能展开所依据的条文。")
 
 
@@ -25,8 +25,8 @@ class Regulation:
     effective: str
     status: str
     official_copy: str
-    imported: list = None  # DocInfo of the imported texts of this title (this edition)
-    other: list = None  # DocInfo of the same title whose effective date differs (another edition)
+    imported: list = field(default_factory=list)  # DocInfo of the imported texts of this title (this edition)
+    other: list = field(default_factory=list)  # DocInfo of the same title whose effective date differs (another edition)
 
     @property
     def held(self) -> str:
@@ -49,7 +49,7 @@ def regulations(app: App) -> list[Regulation]:
     out = []
     for r in app.knowledge.regulations():
         reg = Regulation(str(r["title"]), str(r.get("doc_number") or ""), str(r.get("effective") or ""),
-                         str(r.get("status") or ""), str(r.get("official_copy") or ""), [], [])
+                         str(r.get("status") or ""), str(r.get("official_copy") or ""))
         for d in docs:
             if not same_title(d.title, reg.title):
                 continue
@@ -64,8 +64,8 @@ def regulations(app: App) -> list[Regulation]:
 def rows(app: App, regs: list[Regulation] | None = None) -> list[list[str]]:
     """One row per regulation, for the page's table."""
     regs = regulations(app) if regs is None else regs
-    return [[f"《{r.title}》", r.doc_number or "—", r.effective or "—", status_word(r.status) or "—",
-             r.official_copy or "—", r.held] for r in regs]
+    return [[f"《{r.title}》", r.held, r.effective or "—", status_word(r.status) or "—", r.doc_number or "—",
+             r.official_copy or "—"] for r in regs]
 
 
 def summary(app: App, regs: list[Regulation] | None = None) -> str:
