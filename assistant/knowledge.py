@@ -2,6 +2,7 @@
 phrasings, prompts and the regulations our cards cite (knowledge/ and prompts/ of the repository)."""
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,24 @@ from .resources import knowledge_dir, prompts_dir
 CARD_FOLDERS = ("cards", "practices", "faq")
 #: document kinds of our own knowledge (work cards, local-practice cards, FAQ cards); "document" is a user's import
 OUR_KINDS = ("card", "practice", "faq")
+
+
+@functools.lru_cache(maxsize=16)
+def _yaml_at(path: str, mtime: float, size: int) -> dict:
+    import yaml
+
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    return data if isinstance(data, dict) else {}
+
+
+def _read_yaml(path: Path) -> dict:
+    """A knowledge YAML file as a dict (read once per version of the file); {} when absent."""
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    return _yaml_at(str(path), st.st_mtime, st.st_size)
 
 
 @dataclass(frozen=True)
@@ -47,6 +66,12 @@ class Knowledge:
         from .qa.llm import load_prompts
 
         return load_prompts(self.prompts_folder)
+
+    def regulations(self) -> list[dict]:
+        """The regulations our cards cite (regulations.yaml ``regulations``): title, short,
+        issued_by, doc_number, effective, status, official_copy — one dict each, in file order."""
+        return [dict(r) for r in _read_yaml(self.folder / "regulations.yaml").get("regulations") or []
+                if isinstance(r, dict) and r.get("title")]
 
     def card_files(self) -> list[Path]:
         """Our work cards, local-practice cards and FAQ cards (the documents of the bundled knowledge base)."""

@@ -45,6 +45,7 @@ class App:
         self.knowledge = knowledge or Knowledge.bundled()
         self._lock = threading.RLock()
         self._bundled_done = False  # this process has seen the data dir take the current cards
+        self._imports = 0  # imports running in this process (a question meanwhile says so)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> "App":
@@ -147,9 +148,20 @@ class App:
         Only the bundled knowledge folder's files are our cards, whatever another file's front matter says."""
         from .qa.ingest import ingest
 
-        return ingest(paths, self.store, self.knowledge.phrasings(), progress=progress, on_file=on_file,
-                      cache=self.vector_cache, importer=importer, cancel=cancel, on_progress=on_progress,
-                      own_kinds_from=[self.knowledge.folder])
+        with self._lock:
+            self._imports += 1
+        try:
+            return ingest(paths, self.store, self.knowledge.phrasings(), progress=progress, on_file=on_file,
+                          cache=self.vector_cache, importer=importer, cancel=cancel, on_progress=on_progress,
+                          own_kinds_from=[self.knowledge.folder])
+        finally:
+            with self._lock:
+                self._imports -= 1
+
+    def importing(self) -> bool:
+        """An import is running in this process (questions meanwhile are answered from what is
+        already committed, without waiting for it)."""
+        return self._imports > 0
 
     def preview_ingest(self, paths: Iterable[Path | str]):
         """What importing these files would do to the documents already there (assistant.qa.ingest.Conflict):

@@ -29,7 +29,7 @@ from assistant.settings import Settings
 from assistant.web.handlers import kb, plans, qa
 from assistant.web.layout import build_app
 from assistant.web.outputs import Outputs
-from assistant.web.render import answer_markdown, badge_html, esc, esc_literal, esc_md
+from assistant.web.render import answer_markdown, badge_html, esc, esc_literal, esc_md, source_messages
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = Path(os.environ.get("ASSISTANT_CORPUS_DIR") or REPO_ROOT.parent / "shared" / "corpus")
@@ -100,12 +100,67 @@ def test_chat_streams_a_cited_answer_with_source_cards(kb_app: App) -> None:
     messages, pairs, badge = steps[-1]
     assert messages[0] == {"role": "user", "content": "支委会多久开一次？"}
     answer = messages[1]["content"]
-    assert answer.startswith("答：") and "每月" in answer and "\n\n依据：" in answer
-    cards = messages[2:]
+    assert answer.startswith("答：") and "每月" in answer and "[1]" in answer
+    assert "依据：" not in answer, "the sources are shown once, as the cards below"
+    cards = [m for m in messages[2:] if "parent_id" not in m["metadata"]]
     assert cards and all(c["metadata"]["title"].startswith(f"[{n}] ") for n, c in enumerate(cards, 1))
     assert all("来源文件：" in c["content"] for c in cards)
-    assert pairs == [("支委会多久开一次？", pairs[0][1])] and pairs[0][1].startswith("答：")
+    # the exports and the history keep the 依据 block
+    assert pairs == [("支委会多久开一次？", pairs[0][1])] and pairs[0][1].startswith("答：") and "依据：" in pairs[0][1]
     assert "离线模式" in badge
+
+
+def test_source_cards_say_what_a_source_is(kb_app: App) -> None:
+    """A 知识卡 source says it is our card (its section and the articles it rests on); under it, the
+    article of each cited regulation that is imported, nested; a regulation not imported is named
+    as such. A 法规原文 source is the imported article with its file."""
+    from assistant.qa.answer import Answer, Source
+
+    card = Source(1, "支委会", "", "current", "zhiweihui.md", "支委会一般每月召开一次。", chapter="会议频次",
+                  kind="card", basis="《中国共产党支部工作条例（试行）》第十二条；《中国共产党章程》第三十条")
+    reg = Source(2, "中国共产党支部工作条例（试行）", "第十二条", "current", "zhibu-gongzuo-tiaoli-2018.txt",
+                 "第十二条 党支部委员会会议一般每月召开1次", kind="document")
+    messages = source_messages(Answer("答：每月一次。[1][2]", "offline", False, sources=[card, reg]),
+                               kb_app.store.provenance(), qa.article_lookup(kb_app), "t")
+    head, nested, regulation = messages
+    assert head["metadata"]["title"].startswith("[1] 知识卡：《支委会》·会议频次 · 依据《中国共产党支部工作条例（试行）》第十二条")
+    assert "我们自己的话" in head["content"] and "本卡依据：" in head["content"]
+    assert "原文未导入：《中国共产党章程》第三十条" in head["content"], "党章 is not imported here"
+    assert nested["metadata"]["parent_id"] == head["metadata"]["id"]
+    assert nested["metadata"]["title"] == "法规原文：《中国共产党支部工作条例（试行）》第十二条 · 现行"
+    assert "第十二条" in nested["content"] and "每月" in nested["content"]
+    assert regulation["metadata"]["title"].startswith("[2] 法规原文：《中国共产党支部工作条例（试行）》第十二条 · 现行")
+    assert "来源文件：zhibu\\-gongzuo" in regulation["content"] and "parent_id" not in regulation["metadata"]
+    assert qa.article_lookup(kb_app)("中国共产党章程", "第三十条") is None
+
+
+def test_a_question_during_an_import_is_answered_at_once_and_says_so(kb_app: App, tmp_path: Path) -> None:
+    """An import holds the knowledge base one batch at a time: a question asked meanwhile is
+    answered from what is committed, without waiting, with a notice that an import is running."""
+    import threading
+
+    doc = tmp_path / "daoru-zhong.txt"
+    doc.write_text("机关书法小组办法\n\n第一条 书法小组每季度活动一次，由宣传委员召集。\n", encoding="utf-8")
+    embedding, release = threading.Event(), threading.Event()
+
+    def hold(name, done, total):
+        embedding.set()
+        release.wait(120)
+
+    worker = threading.Thread(target=lambda: kb_app.ingest([doc], on_progress=hold), daemon=True)
+    worker.start()
+    try:
+        assert embedding.wait(120), "the import did not start"
+        *_, (messages, _, badge) = qa.chat(kb_app, "支委会多久开一次？", [], [])
+        assert "每月" in messages[1]["content"] and qa.IMPORTING_NOTICE in messages[1]["content"]
+        assert "正在导入" in badge
+        assert qa.IMPORTING_NOTICE in qa.ask(kb_app, "支委会多久开一次？")["notice"], "the API says so too"
+    finally:
+        release.set()
+        worker.join(120)
+    *_, (messages, _, _) = qa.chat(kb_app, "支委会多久开一次？", [], [])
+    assert qa.IMPORTING_NOTICE not in messages[1]["content"]
+    kb_app.store.remove_document(doc.name)
 
 
 def test_chat_refuses_an_over_long_message_as_ask_does(kb_app: App) -> None:
@@ -233,7 +288,7 @@ def test_ingest_makes_a_new_document_findable(kb_app: App, tmp_path: Path) -> No
     assert_cited(result)
     assert "宣传委员" in result["answer"]
     assert any(s["title"] == "机关读书分享会办法" for s in result["sources"])
-    assert any(r[0] == "机关读书分享会办法" for r in kb.doc_rows(kb_app))
+    assert any(r[1] == "机关读书分享会办法" for r in kb.doc_rows(kb_app))
     with pytest.raises(InputError, match="请先选择"):
         list(kb.ingest_files(kb_app, []))
 
@@ -355,8 +410,13 @@ def test_escaping_helpers() -> None:
     assert esc_md("**依据** <script>") == "**依据** &lt;script&gt;"
     literal = esc_literal("1. [点我](javascript:alert(1)) <b>*x*</b>")
     assert "<" not in literal and "](" not in literal and "\\*x\\*" in literal and literal.startswith("1\\.")
-    md = answer_markdown("答：每月一次。[1]\n要点：\n1. 甲[1]\n依据：\n[1] 《条例》第十二条（现行）", "注意")
-    assert "\n\n依据：" in md and md.endswith("> 提示：注意")
+    text = "答：每月一次。[1]\n要点：\n1. 甲[1]\n依据：\n[1] 《条例》第十二条（现行）"
+    md = answer_markdown(text, "注意")
+    assert "依据" not in md, md
+    assert md.endswith("> 提示：注意") and "甲[1]" in md
+    kept = answer_markdown(text, "注意", basis=True)
+    assert "\n\n依据：" in kept and kept.endswith("> 提示：注意")
+    assert answer_markdown("答：见第十二条的依据：每月一次。[1]") == "答：见第十二条的依据：每月一次。[1]"
 
 
 def test_badge_and_errors_are_escaped_and_general() -> None:
@@ -388,7 +448,10 @@ def test_a_fresh_data_dir_answers_from_our_cards(page) -> None:
     assert result["sources"][0]["source"].endswith(".md") and "每月" in result["answer"].splitlines()[0]
     assert (app.settings.data_dir / "bundled.json").is_file()
     *_, (messages, *_rest) = fns["stream_turn"]("党费怎么算？", [], [], "", {}, gr.Request())
-    assert "依据：" in messages[1]["content"]
+    assert "依据：" not in messages[1]["content"] and "[1]" in messages[1]["content"]
+    card = messages[2]
+    assert card["metadata"]["title"].startswith("[1] 知识卡：") and "我们自己的话" in card["content"]
+    assert "原文未导入" in card["content"], "no regulation imported: the card says its text is not there"
 
 
 def test_the_page_shows_input_errors_as_notices(page) -> None:
@@ -417,7 +480,113 @@ def test_the_page_lists_documents_and_reports_an_empty_import(page) -> None:
     app, fns = page
     app.ensure_bundled()
     rows, choices = fns["refresh_docs"]()
-    assert any(r[1] == "zhiweihui.md" for r in rows), "the cards are listed once loaded"
+    assert any(r[2] == "zhiweihui.md" and r[0] == "知识卡" for r in rows), "the cards are listed once loaded"
     assert json.loads(json.dumps(rows))  # plain values for the Dataframe
     with pytest.raises(gr.Error, match="请先选择要导入的文件"):
         list(fns["ingest"](None))
+
+
+# --------------------------------------------------------------------------- 开始使用, the document list, delete
+
+def test_first_run_lists_the_cited_regulations_and_which_are_imported(kb_app: App) -> None:
+    """The list is knowledge/regulations.yaml's, matched against the store by title: 支部工作条例
+    and 党费规定 are imported in kb_app, 党章 is not; the welcome text promises the texts only then."""
+    from assistant.web.handlers import firstrun
+
+    listed = {r.title: r for r in firstrun.regulations(kb_app)}
+    assert list(listed) == [r["title"] for r in kb_app.knowledge.regulations()] and len(listed) >= 10
+    assert [d.doc_id for d in listed["中国共产党支部工作条例（试行）"].imported] == ["zhibu-gongzuo-tiaoli-2018.txt"]
+    assert listed["关于中国共产党党费收缴、使用和管理的规定"].imported
+    assert listed["中国共产党章程"].held == "未导入"
+    rows = {r[0]: r for r in firstrun.rows(kb_app)}
+    tongzhi = rows["《中共中央组织部关于做好高校毕业生党员组织关系管理工作的通知》"]
+    assert firstrun.HEADERS == ["法规", "本库", "生效日期", "状态", "发文字号", "正式文本"]
+    assert tongzhi[1] == "未导入" and tongzhi[2] == "2015-07-23" and tongzhi[3] == "现行"
+    assert tongzhi[4] == "组通字〔2015〕33号" and "12371" in tongzhi[5]
+    assert rows["《中国共产党支部工作条例（试行）》"][1].startswith("已导入")
+    text = firstrun.summary(kb_app)
+    assert "自带知识卡" in text and "法规原文需自行导入" in text and f"已导入 **2** 部" in text
+
+
+def test_first_run_on_a_fresh_data_dir_promises_only_the_cards(fresh_app: App) -> None:
+    from assistant.web.handlers import firstrun
+
+    fresh_app.ensure_bundled()
+    assert not firstrun.any_imported(fresh_app), "our cards are not the regulations' texts"
+    assert "只有知识卡" in firstrun.summary(fresh_app)
+    assert "导入后可在来源卡片中展开条文" in firstrun.WELCOME and "点击可展开原文" not in firstrun.WELCOME
+    assert all(r[1] == "未导入" for r in firstrun.rows(fresh_app))
+
+
+def test_a_manifest_uploaded_with_the_files_gives_their_dates_and_status(fresh_app: App, tmp_path: Path) -> None:
+    """Several files at once with the folder's manifest.json: each file's title, effective date and
+    status are read from it (also after a reindex); a file it does not list is not imported; the
+    document list puts the regulations first with their 生效日期."""
+    from assistant.web.handlers import firstrun
+
+    folder = tmp_path / "fagui"
+    folder.mkdir()
+    (folder / "dangfei.txt").write_text(
+        (CORPUS_DIR / "dangfei-shoujiao-shiyong-guanli-guiding-2008.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "SOURCES.md").write_text("# 来源说明\n\n本文件夹的文本从网上转载。\n", encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps([
+        {"file": "dangfei.txt", "title": "关于中国共产党党费收缴、使用和管理的规定", "effective": "2008-04-01",
+         "status": "current"}], ensure_ascii=False), encoding="utf-8")
+    fresh_app.ensure_bundled()
+    steps = list(kb.ingest_files(fresh_app, [str(p) for p in sorted(folder.iterdir())]))
+    status, rows = steps[-1]
+    assert status.startswith("导入完成"), (status, rows)
+    by_file = {r[0]: r[1] for r in rows}
+    assert by_file["manifest.json"].startswith("清单：1 项")
+    assert by_file["SOURCES.md"].startswith("未导入：manifest.json 没有列出")
+    assert by_file["dangfei.txt"] == "已导入"
+    assert any("正在导入" in s for s, _ in steps[:-1]) or len(steps) > 2, "progress is reported as it goes"
+    docs = kb.doc_rows(fresh_app)
+    assert docs[0][:5] == ["法规原文", "关于中国共产党党费收缴、使用和管理的规定", "dangfei.txt", "现行", "2008-04-01"]
+    assert {r[0] for r in docs[1:]} <= {"知识卡", "地方实践", "常见问题"} and "SOURCES.md" not in {r[2] for r in docs}
+    assert firstrun.any_imported(fresh_app)
+    kb.reindex(fresh_app)
+    assert kb.doc_rows(fresh_app)[0][4] == "2008-04-01", "reindex reads the kept manifest"
+
+
+def test_delete_asks_first_naming_the_documents(kb_app: App, tmp_path: Path) -> None:
+    doc = tmp_path / "shanchu-ceshi.txt"
+    doc.write_text("临时通知\n\n第一条 本通知用于测试删除前的确认。\n", encoding="utf-8")
+    last_of(kb.ingest_files(kb_app, [str(doc)]))
+    question = kb.removal_question(kb_app, ["shanchu-ceshi.txt"])
+    assert question.startswith("需要确认：将删除 1 篇文档") and "《临时通知》" in question
+    assert "shanchu\\-ceshi.txt" in question and "确认删除" in question
+    assert any(r[2] == "shanchu-ceshi.txt" for r in kb.doc_rows(kb_app)), "asking deletes nothing"
+    with pytest.raises(InputError, match="请先选择要删除的文档"):
+        kb.removal_question(kb_app, [])
+    with pytest.raises(InputError, match="知识库中没有这些文档"):
+        kb.removal_question(kb_app, ["meiyou.txt"])
+    assert kb.remove_docs(kb_app, ["shanchu-ceshi.txt"]).startswith("已删除")
+
+
+def test_the_readme_lists_the_regulations_of_the_knowledge_files() -> None:
+    """The README's list of the regulations our cards cite is knowledge/regulations.yaml's, not a
+    hand-kept copy: regenerate it with assistant.web.handlers.firstrun.readme_table when this fails."""
+    from assistant.knowledge import Knowledge
+    from assistant.web.handlers.firstrun import readme_table
+
+    table = readme_table(Knowledge.bundled())
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert table in readme, "README's regulation list differs from knowledge/regulations.yaml:\n" + table
+    assert table.count("\n") - 1 == len(Knowledge.bundled().regulations()) >= 10
+    assert "自带知识卡（我们自己的话，附条款）" in readme and "法规原文需自行导入" in readme
+
+
+def test_first_run_tells_another_edition_from_the_one_our_cards_cite(kb_app: App, tmp_path: Path) -> None:
+    """A text of the same title with another effective date (an older 党章) is 其他版本, not the one cited."""
+    from assistant.web.handlers import firstrun
+
+    old = tmp_path / "dangzhang-2017.md"
+    old.write_text("---\ntitle: 中国共产党章程\neffective: 2017-10-24\nstatus: superseded\n---\n"
+                   "第一条 年满十八岁的中国工人……可以申请加入中国共产党。\n", encoding="utf-8")
+    last_of(kb.ingest_files(kb_app, [str(old)], confirm=True))
+    try:
+        dangzhang = {r.title: r for r in firstrun.regulations(kb_app)}["中国共产党章程"]
+        assert not dangzhang.imported and dangzhang.held == "已导入其他版本（dangzhang-2017.md，2017-10-24）"
+    finally:
+        kb.remove_docs(kb_app, [old.name])

@@ -18,7 +18,11 @@ CSS = """
 .badge.llm {background:#e1effe;color:#1e429f}
 .notice {color:#9b1c1c;font-size:0.9em}
 .app-title h1 {margin:0.2em 0;font-size:1.6em}
-@media (max-width: 640px) { .gradio-container {padding: 4px !important} }
+@media (max-width: 640px) {
+  .gradio-container {padding: 4px !important}
+  #main-tabs [role=tablist] {flex-wrap: wrap; row-gap: 2px}
+  #main-tabs [role=tablist] > button {padding: 6px 10px; flex: 0 0 auto}
+}
 """
 SYSTEM_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei",
                 "ui-sans-serif", "system-ui", "sans-serif")
@@ -41,7 +45,9 @@ def build_app(app: App, login: bool = False) -> gr.Blocks:
             gr.Markdown("# 党务助手\n面向机关党务工作者的离线知识助手：回答有依据，方案可下载。", elem_classes="app-title")
             who = gr.Markdown("", elem_id="who", visible=login)
         page.components["badge"] = gr.HTML(badge_html("离线模式"), elem_id="mode-badge")
-        with gr.Tabs():
+        # every tab reachable in one tap at phone width: the tab buttons wrap onto a second row
+        # instead of hiding behind Gradio's "…" menu
+        with gr.Tabs(overflow_behavior="wrap", elem_id="main-tabs"):
             for tab in (qa_tab, meeting, checklist, planner, records, kb):
                 tab.build(page)
 
@@ -71,6 +77,9 @@ def build_app(app: App, login: bool = False) -> gr.Blocks:
         demo.load(restore, r_in, r_out, queue=False, **private)
         refresh, outputs = c["kb_refresh"]
         demo.load(needs(ADMIN, guarded(refresh), quiet=True), None, outputs, **private)
+        first_run, outputs = c["first_run"]
+        demo.load(first_run, None, outputs, **private)
+        c["first_run_importer"].wire(page, [c["first_run_after"], c["kb_refresh"]])
         secure(demo, page)
     demo.queue(default_concurrency_limit=2, max_size=app.settings.queue_size)
     return demo

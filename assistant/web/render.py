@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import Any, Callable
 
-from ..citations import status_word
+from ..citations import cited_refs, status_word
 from ..links import BARE_URL_RE, plain_links
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+\-!|~])")
@@ -36,17 +36,42 @@ def esc_literal(text: Any) -> str:
     return no_autolinks(re.sub(r"(?m)^(\s*\d+)\.", r"\1\\.", out))
 
 
+def source_kind(s) -> str:
+    """知识卡 for one of our cards (our own words, with the articles they rest on), 法规原文 for a
+    passage of an imported text."""
+    from ..knowledge import OUR_KINDS
+
+    return "知识卡" if getattr(s, "kind", "") in OUR_KINDS else "法规原文"
+
+
+def _cut(text: str, n: int = 90) -> str:
+    return text if len(text) <= n else text[:n - 2] + "…"
+
+
 def source_title(s) -> str:
-    """[1] 《title》第X条 · 现行 — the head of a source card."""
-    label = s.label()
-    if len(label) > 90:
-        label = label[:88] + "…"
-    return f"[{s.n}] {label} · {status_word(s.status)}"
+    """The head of a source card: [1] 知识卡：《支委会》·会议频次 · 依据《…》第十条 for one of our
+    cards, [2] 法规原文：《…》第十条 · 现行 for an imported text."""
+    if source_kind(s) == "知识卡":
+        part = f"·{s.chapter}" if s.chapter else ""
+        head = f"《{s.title}》{part}" + (f" · 依据{s.basis}" if s.basis else "")
+        return f"[{s.n}] 知识卡：{_cut(head)}"
+    return f"[{s.n}] 法规原文：{_cut(f'《{s.title}》{s.article}')} · {status_word(s.status)}"
 
 
-def answer_markdown(text: str, notice: str = "") -> str:
+_BASIS_BLOCK_RE = re.compile(r"\n*^依据：[ \t]*\n(?:[ \t]*\[\d+\][^\n]*(?:\n|\Z))+\s*\Z", re.M)
+
+
+def without_basis(text: str) -> str:
+    """The answer without its closing 依据 block (the chat shows the sources once, as cards; the
+    exports and the API keep the block)."""
+    return _BASIS_BLOCK_RE.sub("", text or "").rstrip()
+
+
+def answer_markdown(text: str, notice: str = "", basis: bool = False) -> str:
     """An answer for the chat: escaped, links from documents shown as text with their address
-    (never clickable), the 依据 block set apart from the last list item."""
+    (never clickable); its 依据 block left out (the source cards below say it), or with BASIS
+    kept and set apart from the last list item."""
+    text = text if basis else without_basis(text)
     out = re.sub(r"\n(依据：)", r"\n\n\1", esc_answer(text).strip())
     if notice:
         out += "\n\n> 提示：" + esc_answer(notice)
@@ -59,9 +84,17 @@ def esc_answer(text: Any) -> str:
     return no_autolinks(esc_md(plain_links(str(text if text is not None else ""))))
 
 
-def source_messages(answer, provenance: dict[str, str] | None = None) -> list[dict]:
-    """One collapsible card per source: title, article, status, passage, the file and who
-    imported it when (``provenance``: doc_id → 导入：…), all escaped."""
+#: (title, article) → (official title, article, status, text) of an imported regulation, or None
+ArticleLookup = Callable[[str, str], "tuple[str, str, str, str] | None"]
+
+
+def source_messages(answer, provenance: dict[str, str] | None = None, lookup: ArticleLookup | None = None,
+                    key: str = "") -> list[dict]:
+    """One collapsible card per source, all escaped. A 法规原文 card: the article's passage, the
+    file and who imported it when (``provenance``: doc_id → 导入：…). A 知识卡 card: the card's
+    section in our words and the articles it rests on; under it, one nested card per cited
+    article whose regulation is imported (``lookup``), else a line saying the text is not
+    imported. KEY makes the nested cards' ids unique within a conversation."""
     out = []
     for s in answer.sources:
         foot = f"\n\n来源文件：{esc_literal(s.source)}"
@@ -69,11 +102,31 @@ def source_messages(answer, provenance: dict[str, str] | None = None) -> list[di
             foot += f"（{esc_literal(provenance.get(s.source) or '导入：未记录')}）"
         if s.status == "superseded":
             foot += "（该文件已被修订，仅供对照，请以现行规定为准）"
-        out.append({
-            "role": "assistant",
-            "content": esc_literal(s.text) + foot,
-            "metadata": {"title": esc_md(source_title(s)), "status": "done"},
-        })
+        card_id = f"src-{key}-{s.n}"
+        if source_kind(s) == "法规原文":
+            out.append({"role": "assistant", "content": "**法规原文**\n\n" + esc_literal(s.text) + foot,
+                        "metadata": {"title": esc_md(source_title(s)), "status": "done", "id": card_id}})
+            continue
+        refs = list(dict.fromkeys(cited_refs(s.basis or "")))
+        found = [(ref, lookup(*ref) if lookup else None) for ref in refs]
+        lines = ["**知识卡**（我们自己的话，附条款；不是法规原文）", esc_literal(s.text)]
+        if s.basis:
+            lines.append("本卡依据：" + esc_literal(s.basis))
+        missing = [f"《{t}》{a}" for (t, a), hit in found if hit is None]
+        if missing:
+            lines.append("原文未导入：" + esc_literal("、".join(missing)) + "（导入后可在此展开条文，见“开始使用”）")
+        elif refs:
+            lines.append("展开下面的条目可查看所依据的法规原文。")
+        out.append({"role": "assistant", "content": "\n\n".join(lines) + foot,
+                    "metadata": {"title": esc_md(source_title(s)), "status": "done", "id": card_id}})
+        for k, ((title, article), hit) in enumerate(found):
+            if hit is None:
+                continue
+            official, label, status, text = hit
+            out.append({"role": "assistant",
+                        "content": "**法规原文**\n\n" + esc_literal(text),
+                        "metadata": {"title": esc_md(f"法规原文：{_cut(f'《{official}》{label}')} · {status_word(status)}"),
+                                     "status": "done", "id": f"{card_id}-{k}", "parent_id": card_id}})
     return out
 
 

@@ -18,10 +18,11 @@ from assistant.web.tabs import ROLE_ATTR
 
 EXPECTED = {
     MEMBER: {"ask", "chat_api", "stream_turn", "checklist", "checklist_page", "open_selected", "rename", "delete",
-             "export_md", "export_docx", "new_chat", "restore", "fresh_defaults", "shown_tabs"},
+             "export_md", "export_docx", "new_chat", "restore", "fresh_defaults", "shown_tabs", "first_run"},
     WORKER: {"meeting_plan", "plan_tasks", "plan_page", "save", "add_row", "add", "from_minutes", "import_sheet",
              "refresh", "remove", "check", "export", "show_candidates", "import_candidates"},
-    ADMIN: {"start", "confirm", "cancel", "ingest", "remove_docs", "reindex", "refresh_docs"},
+    ADMIN: {"start", "confirm", "cancel", "ingest", "ask_remove", "remove_docs", "keep_docs", "reindex", "refresh_docs",
+            "first_run_after_import"},
 }
 USERS = {MEMBER: "member1", WORKER: "worker1", ADMIN: "admin1"}
 
@@ -137,3 +138,15 @@ def test_without_login_the_conversation_is_kept_in_the_browser(tmp_path: Path) -
     restored = fns["restore"](request, saved, request)
     assert restored[:3] == (messages, pairs, "")
     assert app.serving.conversations.list("") == []  # nothing kept on the server
+
+
+def test_the_first_run_panel_offers_its_import_to_administrators_only(page) -> None:
+    """Every user sees 开始使用 and its list; only an administrator is shown its import (whose
+    events refuse anyone else anyway, see above)."""
+    app, demo = page
+    first_run = next(f.fn for f in demo.fns.values() if f.name == "first_run")
+    for role, name in USERS.items():
+        request = gr.Request(username=name)
+        summary, rows, _panel, import_part = first_run(request, request)
+        assert "法规原文需自行导入" in summary and len(rows) == len(app.knowledge.regulations())
+        assert import_part["visible"] is (role == ADMIN), role

@@ -48,13 +48,14 @@ def _sources(rows: list[dict]) -> list[Source]:
     return out
 
 
-def messages_of(turns) -> list[dict]:
-    """The chat's messages for kept turns, as the chat showed them."""
+def messages_of(turns, lookup=None) -> list[dict]:
+    """The chat's messages for kept turns, as the chat showed them (LOOKUP: the imported
+    regulations' articles, for the 法规原文 under a 知识卡 source)."""
     messages: list[dict] = []
     for t in turns:
         messages.append({"role": "user", "content": esc_md(t.question)})
         messages.append({"role": "assistant", "content": answer_markdown(t.answer, t.notice)})
-        messages.extend(source_messages(_Shown(_sources(t.sources))))
+        messages.extend(source_messages(_Shown(_sources(t.sources)), None, lookup, str(len(messages))))
     return messages
 
 
@@ -63,7 +64,9 @@ def open_conversation(app: App, user: str | None, conv_id: str | None) -> tuple[
     conv = app.serving.conversations.get(user, conv_id) if user and conv_id else None
     if conv is None:
         return [], [], ""
-    return messages_of(conv.turns), [list(p) for p in conv.pairs()], conv.id
+    from .qa import article_lookup
+
+    return messages_of(conv.turns, article_lookup(app)), [list(p) for p in conv.pairs()], conv.id
 
 
 def newest(app: App, user: str | None) -> tuple[list, list, str]:

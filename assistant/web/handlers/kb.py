@@ -1,6 +1,7 @@
 """知识库: uploads staged under safe names, imported with progress; the document list; delete; reindex."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import queue
@@ -12,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from ...citations import status_word
-from ...errors import InputError
+from ...citations import same_title, status_word
+from ...errors import InputError, LoadError
 from ...inputs import safe_filename, shorten
+from ...qa.load import read_manifest
 from ...root import App
 from ...settings import Settings
 from ..render import esc_literal, esc_md
@@ -22,7 +24,10 @@ from .qa import engine_error
 
 log = logging.getLogger(__name__)
 UPLOAD_TYPES = (".txt", ".md", ".docx", ".pdf", ".html")
-DOC_HEADERS = ["标题", "文件", "状态", "生效日期", "段数", "完整性", "导入者", "导入时间"]
+DOC_HEADERS = ["类别", "标题", "文件", "状态", "生效日期", "段数", "完整性", "导入者", "导入时间"]
+DOC_TYPES = ["str", "str", "str", "str", "str", "number", "str", "str", "str"]
+KIND_CN = {"card": "知识卡", "practice": "地方实践", "faq": "常见问题"}
+MANIFEST = "manifest.json"  # uploaded with the files, it gives their titles, effective dates and statuses
 STAGING_MAX_AGE_S = 86400.0  # a batch waiting for a confirmation nobody gave is dropped after a day
 WEB_IMPORTER = "网页上传"
 
@@ -72,6 +77,9 @@ def stage_uploads(paths: list[str], settings: Settings, folder: Path | None = No
         original = src.name
         name = safe_filename(original)
         ext = Path(name).suffix.lower()
+        if original == MANIFEST:
+            rows.append(_stage_manifest(src, folder, limit))
+            continue
         if ext not in UPLOAD_TYPES:
             rows.append([original, f"失败：不支持的文件类型 {ext or '（无扩展名）'}（支持 {' '.join(UPLOAD_TYPES)}）"])
             continue
@@ -102,6 +110,55 @@ def stage_uploads(paths: list[str], settings: Settings, folder: Path | None = No
         taken[free] = original
         rows.append([shown, status])
     return staged, rows
+
+
+def _stage_manifest(src: Path, folder: Path, limit: int) -> list[str]:
+    """A manifest.json uploaded with the files: kept beside them in the staging folder, where the
+    import reads each file's title, effective date and status from it (as for a folder)."""
+    try:
+        if src.stat().st_size > min(limit, 1024 * 1024):
+            return [MANIFEST, "失败：清单文件过大"]
+        shutil.copyfile(src, folder / MANIFEST)
+        entries = read_manifest(folder)
+    except OSError as exc:
+        return [MANIFEST, f"失败：无法读取清单（{exc.strerror}）"]
+    except LoadError as exc:
+        (folder / MANIFEST).unlink(missing_ok=True)
+        return [MANIFEST, f"失败：{exc}"]
+    return [MANIFEST, f"清单：{len(entries)} 项（各文件的标题、生效日期和状态按它读取；它未列出的文件不导入）"]
+
+
+def _keep_listed(folder: Path, staged: list[Path], rows: list[list[str]]) -> list[Path]:
+    """With a manifest in the batch, only the files it lists are imported (as for a folder)."""
+    if not (folder / MANIFEST).is_file():
+        return staged
+    listed = read_manifest(folder)
+    kept = []
+    for path in staged:
+        if path.name in listed:
+            kept.append(path)
+            continue
+        path.unlink(missing_ok=True)
+        for row in rows:
+            if row[0].split(" → ")[-1] == path.name:
+                row[1] = "未导入：manifest.json 没有列出这个文件"
+    return kept
+
+
+def _keep_manifest(folder: Path, uploads: Path, names: list[str]) -> None:
+    """The entries of the imported files go into uploads/manifest.json: reindex reads them there."""
+    try:
+        entries = read_manifest(folder)
+        if not entries or not names:
+            return
+        kept = read_manifest(uploads)
+    except LoadError as exc:
+        log.warning("manifest not kept: %s", exc)
+        return
+    kept.update({n: entries[n] for n in names if n in entries})
+    tmp = uploads / f".{uuid.uuid4().hex}.part"
+    tmp.write_text(json.dumps(list(kept.values()), ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, uploads / MANIFEST)
 
 
 def _prune_staging(settings: Settings) -> None:
@@ -143,10 +200,13 @@ def prepare(app: App, files: list | None) -> Staged:
         raise InputError("file", "请先选择要导入的文件")
     _prune_staging(app.settings)
     token = uuid.uuid4().hex
-    staged, rows = stage_uploads(paths, app.settings, staging_dir(app.settings) / token)
+    folder = staging_dir(app.settings) / token
+    staged, rows = stage_uploads(paths, app.settings, folder)
+    staged = _keep_listed(folder, staged, rows)
     conflicts = [c.text() for c in app.preview_ingest(staged)] if staged else []
     if conflicts:
         rows = [[r[0], "待确认" if r[1].startswith("等待") else r[1]] for r in rows]
+    rows = [list(r) for r in rows]
     return Staged(token, staged, rows, conflicts)
 
 
@@ -172,7 +232,7 @@ def import_staged(app: App, token: str, rows: list[list[str]] | None = None, imp
     passages embedded so far, then its result. Imported files move into uploads/ (reindex reads
     them there); ``cancel`` set (the page closed) stops it between two batches."""
     folder = _batch(app, token)
-    staged = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    staged = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and p.name != MANIFEST)
     rows = [list(r) for r in (rows or [[p.name, "等待导入…"] for p in staged])]
     if not staged:
         shutil.rmtree(folder, ignore_errors=True)
@@ -180,7 +240,7 @@ def import_staged(app: App, token: str, rows: list[list[str]] | None = None, imp
         return
     index_of = {}
     for k, row in enumerate(rows):
-        if not row[1].startswith("失败"):
+        if not row[1].startswith(("失败", "清单", "未导入")):
             index_of[row[0].split(" → ")[-1]] = k
             rows[k] = [row[0], "等待导入…"]
     events: queue.Queue = queue.Queue()
@@ -196,9 +256,10 @@ def import_staged(app: App, token: str, rows: list[list[str]] | None = None, imp
                 log.info("导入已取消（页面已关闭）：%s", shorten("、".join(p.name for p in staged), 120))
             uploads = uploads_dir(app.settings)
             uploads.mkdir(parents=True, exist_ok=True)
-            for path in staged:
-                if path.name in report.added or path.name in report.updated:
-                    os.replace(path, uploads / path.name)
+            moved = [p.name for p in staged if p.name in report.added or p.name in report.updated]
+            _keep_manifest(folder, uploads, moved)
+            for name in moved:
+                os.replace(folder / name, uploads / name)
         except Exception as exc:  # StoreError and the like: reported, never raised raw
             box["error"] = exc
         finally:
@@ -212,7 +273,7 @@ def import_staged(app: App, token: str, rows: list[list[str]] | None = None, imp
             try:
                 item = events.get(timeout=1.0)
             except queue.Empty:  # nothing new: still answer, so that a page that went away is noticed
-                yield f"正在导入…（{sum(1 for r in rows if r[1] in FINAL)}/{len(rows)}）", rows
+                yield f"正在导入…（{sum(1 for r in rows if r[1] in FINAL)}/{len(index_of)}）", rows
                 continue
             while True:  # take every event that is waiting, then show them at once
                 if item is None:
@@ -229,7 +290,7 @@ def import_staged(app: App, token: str, rows: list[list[str]] | None = None, imp
                 except queue.Empty:
                     break
             if not done:
-                yield f"正在导入…（{sum(1 for r in rows if r[1] in FINAL or r[1].startswith('失败'))}/{len(rows)}）", rows
+                yield f"正在导入…（{sum(1 for k in index_of.values() if rows[k][1] in FINAL or rows[k][1].startswith('失败'))}/{len(index_of)}）", rows
     finally:
         cancel.set()  # the page went away (or we are done): a run still going stops at its next batch
     if "error" in box:
@@ -261,20 +322,48 @@ def ingest_files(app: App, files: list | None, confirm: bool = False, importer: 
     yield from import_staged(app, batch.token, batch.rows, importer, cancel)
 
 
+def kind_word(app: App, d) -> str:
+    """知识卡 / 地方实践 / 常见问题 for ours; 法规原文 for an imported text that is one of the
+    regulations our cards cite or has an effective date; 导入文件 for anything else imported."""
+    if d.kind in KIND_CN:
+        return KIND_CN[d.kind]
+    if d.effective or any(same_title(d.title, r["title"]) for r in app.knowledge.regulations()):
+        return "法规原文"
+    return "导入文件"
+
+
 def doc_rows(app: App) -> list[list]:
-    """One row per document: title, file, status, effective date, passages, completeness, who
-    imported it and when."""
+    """One row per document — kind, title, file, status, effective date, passages, completeness,
+    who imported it and when: the imported texts first (法规原文 by effective date, newest first),
+    then our cards."""
+    order = {"法规原文": 0, "导入文件": 1, "知识卡": 2, "地方实践": 3, "常见问题": 4}
     rows = []
     for d in app.store.documents():
         state = "导入中…" if d.writing else ("完整" if d.complete else "不完整，请重新导入")
         when = d.imported_at[:16].replace("T", " ") if d.imported_at else "—"
-        rows.append([d.title, d.doc_id, status_word(d.status), d.effective or "—", d.chunks, state,
+        kind = kind_word(app, d)
+        effective = d.effective or ("—" if kind in KIND_CN.values() else "未注明")
+        rows.append([kind, d.title, d.doc_id, status_word(d.status), effective, d.chunks, state,
                      d.imported_by or "—", when])
-    return rows
+    by_date = sorted(rows, key=lambda r: r[4] if r[4][:1].isdigit() else "", reverse=True)
+    return sorted(by_date, key=lambda r: order.get(r[0], 9))
 
 
 def doc_choices(app: App) -> list[tuple[str, str]]:
     return [(f"{d.title}（{d.doc_id}）", d.doc_id) for d in app.store.documents()]
+
+
+def removal_question(app: App, doc_ids: list[str] | None) -> str:
+    """What deleting the chosen documents would remove, named one by one, and the question."""
+    if not doc_ids:
+        raise InputError("doc", "请先选择要删除的文档")
+    by_id = {d.doc_id: d for d in app.store.documents()}
+    unknown = [d for d in doc_ids if d not in by_id]
+    if unknown:
+        raise InputError("doc", "知识库中没有这些文档（可能已被删除，请刷新列表）：" + "、".join(shorten(d, 60) for d in unknown))
+    named = "；".join(f"{esc_literal(by_id[d].cite())}，文件 {esc_literal(d)}，{by_id[d].chunks} 段" for d in doc_ids)
+    return (f"需要确认：将删除 {len(doc_ids)} 篇文档——{named}。删除后不能撤销（网页上传的副本一并删除），"
+            "确认无误请点“确认删除”，否则点“取消”。")
 
 
 def remove_docs(app: App, doc_ids: list[str] | None) -> str:

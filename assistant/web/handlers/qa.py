@@ -10,7 +10,9 @@ from ...inputs import parse_question
 from ...links import unlink_answer
 from ...root import App
 from ...settings import default
-from ..render import answer_markdown, badge_html, esc_answer, esc_md, source_messages
+from ...citations import same_title
+from ...knowledge import OUR_KINDS
+from ..render import answer_markdown, badge_html, esc_answer, esc_md, source_messages, without_basis
 
 log = logging.getLogger(__name__)
 MAX_QUESTION = default("max_question_chars")
@@ -47,12 +49,46 @@ def with_cards(app: App) -> None:
         log.warning("bundled cards not loaded: %s", exc)
 
 
+IMPORTING_NOTICE = "知识库正在导入新文件：本次回答依据已导入完成的内容，导入完成后再问可得到包括新文件的回答"
+
+
+def importing(app: App) -> bool:
+    """An import is writing to the knowledge base in this process right now."""
+    return app.importing()
+
+
+def article_lookup(app: App):
+    """(title, article) → (official title, article, status, text) of an imported regulation's
+    article (its passages joined; a current text before one 已被修订), or None when that
+    regulation is not imported. For the nested 法规原文 cards under a 知识卡 source."""
+    snap = app.store.snapshot()
+    rank = {"current": 0, "reference": 1, "superseded": 2, "pending": 3}
+
+    def look(title: str, article: str):
+        hits: dict[str, list[int]] = {}
+        for i, m in enumerate(snap.metas):
+            if (m.get("kind") not in OUR_KINDS and article and m.get("article") == article
+                    and same_title(m.get("title", ""), title)):
+                hits.setdefault(m["doc_id"], []).append(i)
+        if not hits:
+            return None
+        doc = min(hits, key=lambda d: (rank.get(snap.status[hits[d][0]], 9), d))
+        idx = hits[doc]
+        text = "\n".join(dict.fromkeys(snap.texts[i] for i in idx))
+        return snap.metas[idx[0]]["title"], article, snap.status[idx[0]], text
+
+    return look
+
+
 def ask(app: App, question: str, history: list | None = None) -> dict:
     """Answer a question from the knowledge base: {answer, mode, abstained, notice, sources}."""
     question = check_question(question, app.settings.max_question_chars)
     pairs = [(str(p[0]), str(p[1])) for p in (history or []) if len(p) >= 2 and p[0]]
     with_cards(app)
+    busy = importing(app)
     out = unlink_answer(app.assistant.ask(question, pairs)).to_json()
+    if busy or importing(app):  # answered from what is committed: say that more is coming
+        out["notice"] = "；".join(x for x in (out.get("notice"), IMPORTING_NOTICE) if x)
     provenance = app.store.provenance()
     for s in out["sources"]:  # the file, and who imported it when
         s["imported"] = provenance.get(s["source"], "")
@@ -82,8 +118,9 @@ def chat(app: App, message: str, messages: list | None, pairs: list | None,
     try:
         with_cards(app)
         assistant = app.assistant
+        busy = importing(app)  # answered from what is committed; the import goes on beside it
         for text, answer in app.stream(message, pairs[-6:], out_dir, allowed):
-            messages[-1] = {"role": "assistant", "content": esc_answer(text) or "…"}
+            messages[-1] = {"role": "assistant", "content": esc_answer(without_basis(text)) or "…"}
             if answer is not None:
                 final = answer
             yield messages, pairs, None
@@ -92,13 +129,14 @@ def chat(app: App, message: str, messages: list | None, pairs: list | None,
         yield messages, pairs, None
         return
     if final is not None:
-        messages[-1] = {"role": "assistant", "content": answer_markdown(final.answer, final.notice)}
-        messages.extend(source_messages(final, app.store.provenance()))
+        notice = "；".join(x for x in (final.notice, IMPORTING_NOTICE if busy or importing(app) else "") if x)
+        messages[-1] = {"role": "assistant", "content": answer_markdown(final.answer, notice)}
+        messages.extend(source_messages(final, app.store.provenance(), article_lookup(app), str(len(messages))))
         messages.extend({"role": "assistant", "content": {"path": f}} for f in (final.action or {}).get("files", []))
         pairs.append((message, final.answer))
         if on_answer is not None:
             on_answer(message, final)
-        yield messages, pairs, badge_html(assistant.mode_label, final.notice)
+        yield messages, pairs, badge_html(assistant.mode_label, notice)
 
 
 def badge(app: App) -> str:

@@ -8,13 +8,15 @@ import gradio as gr
 from ...serve.accounts import MEMBER, requests_allowed
 from ..handlers import conversations as convs
 from ..handlers import qa
-from . import Page, guarded, needs
+from ..handlers.firstrun import WELCOME
+from . import Page, firstrun, guarded, needs
 
 
 def build(page: Page) -> None:
     badge = page.components["badge"]
     login = page.login
     with gr.Tab("问答", id="qa") as tab:
+        firstrun.build(page)
         pairs = gr.State([])
         conv_id = gr.State("")
         # without login the conversation is kept in this browser only (restored on reload)
@@ -37,7 +39,7 @@ def build(page: Page) -> None:
             c_msg = gr.Markdown(elem_id="conv-message")
         chatbot = gr.Chatbot(label="对话", height=520, elem_id="chat", sanitize_html=True, allow_tags=False,
                              render_markdown=True, feedback_options=None, buttons=["copy"],
-                             placeholder="请输入党务工作问题，例如“支委会多久开一次？”。回答附有依据条文，点击可展开原文。")
+                             placeholder=WELCOME)
         with gr.Row(equal_height=True):
             # no max_length: the browser would cut a long message silently; the handler refuses it and says why
             question = gr.Textbox(show_label=False, placeholder="输入问题，按回车发送", scale=5, min_width=180,
@@ -47,6 +49,7 @@ def build(page: Page) -> None:
             examples = [gr.Button(q, size="sm", min_width=120) for q in qa.EXAMPLE_QUESTIONS]
         clear = gr.Button("新对话", size="sm", elem_id="new-chat")
     page.tabs["qa"] = (tab, MEMBER)
+    page.components["after_import"] = [page.components["first_run_after"]]
 
     def user_of(request: gr.Request):
         name, role = page.user(request)
