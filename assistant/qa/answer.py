@@ -188,9 +188,12 @@ def compose_offline(question: str, sources: list[Source], lexical, lexicon: dict
     return "\n".join(lines), True
 
 
-def basis_lines(sources: list[Source]) -> str:
-    """依据: one line per source, 《title》第X条（现行）."""
-    return "\n".join(["依据："] + [f"[{s.n}] {s.label()}（{status_word(s.status)}）" for s in sources])
+def basis_lines(sources: list[Source], text: str = "") -> str:
+    """依据: one line per source the answer TEXT cites (all of them when it cites none),
+    《title》第X条（现行）."""
+    cited = {int(n) for n in MARKER_RE.findall(text)}
+    used = [s for s in sources if s.n in cited] or sources
+    return "\n".join(["依据："] + [f"[{s.n}] {s.label()}（{status_word(s.status)}）" for s in used])
 
 
 def renumber(text: str, sources: list[Source]) -> tuple[str, list[Source]]:
@@ -321,7 +324,7 @@ class Assistant:
         # the 依据 lines are built from the sources themselves: verify what the answer says, then add them
         text, notes = verify(text, sources, added_numbers(dues))
         sources = narrow_basis(text, sources)
-        return Answer(text + "\n" + basis_lines(sources), "offline", False, "；".join(notices + notes), sources, query,
+        return Answer(text + "\n" + basis_lines(sources, text), "offline", False, "；".join(notices + notes), sources, query,
                       direct=direct)
 
     def _dues(self, query: str, sources: list[Source]) -> tuple[Dues | None, list[Source]]:

@@ -454,7 +454,8 @@ def key_points(parts: list[Part], limit: int = 3, max_sources: int = 3, first: s
         text = s.c.full if len(s.c.full) <= MAX_LINE else s.c.full[:MAX_LINE] + "……"
         if any(text in x or s.c.text in x for x in shown):
             continue
-        text = f"{s.c.asked}{text}" if s.c.asked else text  # a card's answer with the question it answers
+        if s.c.asked:  # a card's answer after the question it answers, the two kept apart
+            text = s.c.asked.rstrip("？?：:，, ") + "？" + text
         if any(text in x for x in shown) or (s.score < floor and s is not lead):
             continue
         if n not in cited and len(set(cited)) >= max_sources:

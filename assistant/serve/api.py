@@ -110,7 +110,7 @@ def content_of(answer) -> str:
 
     text = answer.answer.rstrip()
     if answer.sources and "依据：" not in text:
-        text += "\n" + basis_lines(answer.sources)
+        text += "\n" + basis_lines(answer.sources, text)
     if answer.notice:
         text += f"\n\n提示：{answer.notice}"
     return text
