@@ -430,12 +430,17 @@ def load_obligations(path: Path | None = None) -> list[Duty]:
     Parsed once per version of the file (its modification time and size); returns a new list
     each call, of immutable Duty objects.
     """
+    return list(_parsed(*_version(path)))
+
+
+def _version(path: Path | None) -> tuple[Path, int, int]:
+    """The duties file (default: the bundled one) with its modification time and size, the cache key."""
     p = Path(path).resolve() if path is not None else knowledge_dir() / "obligations.yaml"
     try:
         stat = p.stat()
     except FileNotFoundError:
         raise _bad("-", "path", f"找不到文件 {p}") from None
-    return list(_parsed(p, stat.st_mtime_ns, stat.st_size))
+    return p, stat.st_mtime_ns, stat.st_size
 
 
 @functools.lru_cache(maxsize=8)
@@ -453,12 +458,7 @@ def _yaml(path: Path, mtime_ns: int, size: int) -> Any:
 
 def load_conditions(path: Path | None = None) -> list[Condition]:
     """The profile conditions of the duties file (default: the bundled one), with their reasons and rules."""
-    p = Path(path).resolve() if path is not None else knowledge_dir() / "obligations.yaml"
-    try:
-        stat = p.stat()
-    except FileNotFoundError:
-        raise _bad("-", "path", f"找不到文件 {p}") from None
-    return list(_conditions(p, stat.st_mtime_ns, stat.st_size))
+    return list(_conditions(*_version(path)))
 
 
 @functools.lru_cache(maxsize=8)
