@@ -94,6 +94,28 @@ def test_a_question_no_rule_settles_says_so_and_lists_what_is_related(assistant:
     assert a.to_json()["direct"] is False
 
 
+@pytest.mark.parametrize("case, default, clause", [
+    ("书记出差了，支部党员大会由谁主持？", "支部党员大会由谁主持？", r"委托副书记|副书记或者?委员"),
+    ("我们单位还没建党组织，入党申请书交给谁？", "入党申请书交给谁？", r"所在地|居住地"),
+    ("现在没有工作，入党申请书交给哪个党组织？", "入党申请书交给哪个党组织？", r"居住地"),
+])
+def test_a_question_stating_its_case_gets_the_clause_for_that_case(assistant: Assistant, case: str, default: str,
+                                                                   clause: str) -> None:
+    """书记不在 or 没有单位 is answered by the rule's clause for that case, or declined — never by the
+    default rule, which the same question without its case still gets."""
+    line = first(assistant.ask(case))
+    assert re.search(clause, line) or NOT_DIRECT in line, line
+    plain = first(assistant.ask(default))
+    assert assistant.ask(default).direct and not re.search(clause, plain), plain
+
+
+def test_a_close_question_of_ours_does_not_answer_what_its_answer_does_not_cover(assistant: Assistant) -> None:
+    """No text sets a period from the application to 入党积极分子; the nearest of our questions (how soon
+    the 党组织 talks with the applicant) is not stated as the answer."""
+    a = assistant.ask("递交入党申请书后多久可以确定为入党积极分子")
+    assert not a.direct and NOT_DIRECT in first(a), first(a)
+
+
 def test_multi_part_answers_or_names_each_part(assistant: Assistant) -> None:
     a = assistant.ask("临时党支部能发展党员吗？能收党费吗？")
     line = first(a)

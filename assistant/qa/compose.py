@@ -7,11 +7,12 @@ lexicon's formal words standing in for colloquial ones), how well it states the 
 asked (a number, a frequency, a body, a list…), how closely one of our own questions about it
 matches the user's (a card's 问/答 pair, or a phrasing of knowledge/questions anchored in that
 sentence), whether it sits in the card section that answers this kind of ask (什么时候, 谁来做,
-怎么做…), and by its passage's rank. The best candidate answers the ask only when one of our
-questions matches it closely, or when it states the kind asked and covers the subject well
-enough; otherwise the answer says that no rule found states it and lists the most relevant
-passages. Yes/no asks open with the yes or no the sentence supports; steps and lists carry the
-enumeration that follows their lead sentence.
+怎么做…), whether it is the rule's clause for the case the question states (书记出差了 → 书记不能
+参加会议的，…), and by its passage's rank. The best candidate answers the ask only when one of
+our questions matches it closely and it covers some of the subject, or when it states the kind
+asked and covers the subject well enough; otherwise the answer says that no rule found states
+it and lists the most relevant passages. Yes/no asks open with the yes or no the sentence
+supports; steps and lists carry the enumeration that follows their lead sentence.
 """
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ from .retrieve import expand_query
 # lines while answers that state something else stay near 5 % of each set (README "回答评测").
 W_COVER, W_CONTEXT, W_KIND, W_MATCH, W_SECTION, W_BOUND, W_RANK, W_POS = 1.5, 0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.03
 W_DENSE, DENSE_FLOOR = 20.0, 0.85  # the dense similarity of our closest question, above the floor
+W_EXCEPTION = 2.0       # a question stating an absence (书记出差了、没单位) wants the clause for that case
 IDF_CAP = 4.0           # a very rare word weighs no more than this
-MIN_MATCH = 0.55        # one of our questions this close to the user's (in words) makes its answer direct…
+MIN_MATCH = 0.55        # one of our questions this close to the user's (in words) makes its answer direct
+MIN_MATCH_COVER = 0.3   # (when the answer also covers this much of the asked subject)…
 MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
@@ -72,6 +75,11 @@ _FORMS: dict[str, re.Pattern] = {
 _STEP_WORDS_RE = re.compile(r"手续是|程序是|步骤|流程|程序：|手续：|依次|按照以下|首先")
 _ENUMERATES_RE = re.compile(r"包括|分为|下列|以下|有[一二两三四五六七八九十\d]+(?:种|类|项|个方面)")
 _ASKS_NEGATION_RE = re.compile(r"(?:能|可以|可|要|得|会|准)\S{0,4}不(?!能|可以|行|要|会|用|是)|不\S{0,3}(?:可以吗|行吗|行不行|可不可以)")
+# a question that states an absence or an exception (书记出差了, 我现在没单位, 单位没建党组织) …
+_ASKS_EXCEPTION_RE = re.compile(r"没有?(?!问题|关系|事|转)|未(?!转)|不在|出差|休假|生病|病了|住院|不够|不足|空着|请假|不能参加|来不了|去不了")
+# … is answered by the rule's clause for that case (书记不能参加会议的，…; 没有工作、学习单位…的，…), not by the default
+_STATES_EXCEPTION_RE = re.compile(r"(?:未|没有|不能|不足|无法|不在|空缺|缺额|因故|尚未)[^，。；？]{0,30}的(?:[，,]|人|党员)|不能参加|不能履行|无法履行|"
+                                  r"(?:没有?|未)(?:建立?|成立|设)?(?:党组织|党支部|单位)")
 _MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多")
 _MIN_RE = re.compile(r"不少于|至少|以上|不低于|起码|满")
 _NEGATIVE_RE = re.compile(r"不得|不能|不可|不予|不准|禁止|严禁|不应|不宜|不再|无权|不允许|不作为|不列为|不算|不计|不需要|不必|无需|"
@@ -361,14 +369,17 @@ class _Scored:
     dense: float = 0.0  # meaning match of our closest question
 
 
-def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float = 0.0) -> _Scored:
+def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float = 0.0,
+           exception: bool = False) -> _Scored:
+    """A candidate's score for an ask; ``exception``: the question states an absence or exception."""
     cov = cover(f"{c.asked} {c.full}")
     strength = _strength(ask, c)
     bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
     section_fits = any(k in SECTION_KINDS.get(c.passage.section, ()) for k in ask.kinds)
     score = (W_COVER * cov + W_CONTEXT * cover(c.passage.context) + W_KIND * strength + W_MATCH * match
              + (W_SECTION if section_fits else 0.0) + (W_BOUND if bound is not None and bound.search(c.text) else 0.0)
-             + W_DENSE * max(0.0, dense - DENSE_FLOOR) - W_RANK * c.rank - W_POS * c.pos)
+             + W_DENSE * max(0.0, dense - DENSE_FLOOR) - W_RANK * c.rank - W_POS * c.pos
+             + (W_EXCEPTION if exception and _STATES_EXCEPTION_RE.search(f"{c.asked} {c.full}") else 0.0))
     return _Scored(c, score, cov, match, strength, cover(f"{c.asked} {c.full}", partial=0.0), dense)
 
 
@@ -406,10 +417,11 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
     whole = Coverage(whole_words, idf, lexicon)
     parts: list[Part] = []
     used: set[str] = set()
+    exception = bool(_ASKS_EXCEPTION_RE.search(question))
     for ask in analyse(question):
         own = subject_words(ask.text)
         cover = Coverage(list(dict.fromkeys(own + whole_words)), idf, lexicon)
-        scored = [_score(ask, c, cover, *_best_match(whole, c, idf, lexicon, question, ask, vectors))
+        scored = [_score(ask, c, cover, *_best_match(whole, c, idf, lexicon, question, ask, vectors), exception)
                   for c in pool if c.text not in used]
         if not scored:
             parts.append(Part(ask, "", None, False))
@@ -423,7 +435,7 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         states_it = best.strength >= 0.5 and (bound is None or bound.search(best.c.full)) and not (
             ask.kind == "duration" and _FORMS["frequency"].search(best.c.full))
         direct = not best.c.no_rule and (
-            best.match >= MIN_MATCH or (states_it and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1]))
+            (best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER) or (states_it and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1]))
         used.add(best.c.text)
         parts.append(Part(ask, _line_for(ask, best, cover, pool), best.c.passage.n, direct, scored[1:], best))
     return parts
