@@ -109,6 +109,18 @@ def test_a_question_stating_its_case_gets_the_clause_for_that_case(assistant: As
     assert assistant.ask(default).direct and not re.search(clause, plain), plain
 
 
+@pytest.mark.parametrize("question, fact", [
+    ("支委和党员之间每年最少谈心谈话几次", r"不少于1次"),
+    ("外出工作多长时间要转组织关系", r"6个月以上"),
+])
+def test_a_sentence_covering_the_whole_subject_answers_without_a_word_for_word_match(
+        assistant: Assistant, question: str, fact: str) -> None:
+    """None of our questions matches these word for word, but the best passage's sentence covers
+    every subject word and states the kind asked: it is the first line."""
+    a = assistant.ask(question)
+    assert a.direct and re.search(fact, first(a)), first(a)
+
+
 def test_a_close_question_of_ours_does_not_answer_what_its_answer_does_not_cover(assistant: Assistant) -> None:
     """No text sets a period from the application to 入党积极分子; the nearest of our questions (how soon
     the 党组织 talks with the applicant) is not stated as the answer."""

@@ -10,9 +10,10 @@ sentence), whether it sits in the card section that answers this kind of ask (�
 怎么做…), whether it is the rule's clause for the case the question states (书记出差了 → 书记不能
 参加会议的，…), and by its passage's rank. The best candidate answers the ask only when one of
 our questions matches it closely and it covers some of the subject, or when it states the kind
-asked and covers the subject well enough; otherwise the answer says that no rule found states
-it and lists the most relevant passages. Yes/no asks open with the yes or no the sentence
-supports; steps and lists carry the enumeration that follows their lead sentence.
+asked and covers the subject well enough (or all of it, from one of the best two passages);
+otherwise the answer says that no rule found states it and lists the most relevant passages.
+Yes/no asks open with the yes or no the sentence supports; steps and lists carry the
+enumeration that follows their lead sentence.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ IDF_CAP = 4.0           # a very rare word weighs no more than this
 MIN_MATCH = 0.55        # one of our questions this close to the user's (in words) makes its answer direct
 MIN_MATCH_COVER = 0.3   # (when the answer also covers this much of the asked subject)…
 MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
+FULL_COVER = (0.9, 0.93, 1)  # …or it covers nearly all the subject's words, in one of the best two passages, ours close enough
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
 
@@ -435,7 +437,8 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         states_it = best.strength >= 0.5 and (bound is None or bound.search(best.c.full)) and not (
             ask.kind == "duration" and _FORMS["frequency"].search(best.c.full))
         direct = not best.c.no_rule and (
-            (best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER) or (states_it and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1]))
+            (best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER) or (states_it and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1])
+            or (states_it and best.exact >= FULL_COVER[0] and best.dense >= FULL_COVER[1] and best.c.rank <= FULL_COVER[2]))
         used.add(best.c.text)
         parts.append(Part(ask, _line_for(ask, best, cover, pool), best.c.passage.n, direct, scored[1:], best))
     return parts
