@@ -112,6 +112,8 @@ def test_a_question_stating_its_case_gets_the_clause_for_that_case(assistant: As
 @pytest.mark.parametrize("question, fact", [
     ("支委和党员之间每年最少谈心谈话几次", r"不少于1次"),
     ("外出工作多长时间要转组织关系", r"6个月以上"),
+    ("出国学习的党员，党组织多长时间要联系一次？", r"每半年至少联系1次"),  # a frequency asked, one stated
+    ("市委全体会议每年开几次", r"每年至少召开两次"),
 ])
 def test_a_sentence_covering_the_whole_subject_answers_without_a_word_for_word_match(
         assistant: Assistant, question: str, fact: str) -> None:

@@ -38,7 +38,11 @@ IDF_CAP = 4.0           # a very rare word weighs no more than this
 MIN_MATCH = 0.55        # one of our questions this close to the user's (in words) makes its answer direct
 MIN_MATCH_COVER = 0.3   # (when the answer also covers this much of the asked subject)…
 MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
-FULL_COVER = (0.9, 0.93, 1)  # …or it covers nearly all the subject's words, in one of the best two passages, ours close enough
+# …or it states the kind asked and covers (exactly) this much of the subject, with our closest question
+# at least this close in meaning, from a passage ranked at most this (0 = best): nearly all of it in general,
+# less where the kind's form is telling (a frequency, a body) or a yes/no rule matches closely in meaning
+FULL_COVER = (0.9, 0.93, 1)
+KIND_COVER = {"frequency": (0.5, 0.0, 99), "who": (0.5, 0.0, 99), "yes_no": (0.4, 0.94, 1)}
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
 
@@ -438,7 +442,8 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
             ask.kind == "duration" and _FORMS["frequency"].search(best.c.full))
         direct = not best.c.no_rule and (
             (best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER) or (states_it and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1])
-            or (states_it and best.exact >= FULL_COVER[0] and best.dense >= FULL_COVER[1] and best.c.rank <= FULL_COVER[2]))
+            or (states_it and any(best.exact >= e and best.dense >= d and best.c.rank <= r
+                                  for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER)))))
         used.add(best.c.text)
         parts.append(Part(ask, _line_for(ask, best, cover, pool), best.c.passage.n, direct, scored[1:], best))
     return parts
