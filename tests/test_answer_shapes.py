@@ -178,9 +178,17 @@ def test_a_question_is_no_request(app: App) -> None:
 # -- the founding article's questions, and no Markdown ---------------------------------------------
 @pytest.mark.parametrize("question", ["我们支部怎么避免先紧后松？", "眉毛胡子一把抓怎么办？", "机关党建怎么才算符合标准？"])
 def test_the_founding_articles_questions_reach_the_practice_cards(assistant: Assistant, question: str) -> None:
+    """Answered from the practice card (what a branch can do about the problem), marked as practice."""
     a = assistant.ask(question)
     assert not a.abstained, question
     assert any(s.kind == "practice" for s in a.sources), [s.title for s in a.sources]
+    line = first(a)
+    assert a.direct and line.startswith("答：（地方实践，非党内法规规定）") and "支部可以" in line, line
+
+
+def test_a_citys_practice_does_not_answer_where_to_find_something(assistant: Assistant) -> None:
+    a = assistant.ask("杭州市机关党建的考核评分细则在哪里能查到？")
+    assert not a.direct and "地方实践" not in first(a), first(a)
 
 
 def test_no_markdown_markers_in_any_answer_over_all_cards(app: App) -> None:

@@ -43,6 +43,7 @@ MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this
 # less where the kind's form is telling (a frequency, a body) or a yes/no rule matches closely in meaning
 FULL_COVER = (0.9, 0.93, 1)
 KIND_COVER = {"frequency": (0.5, 0.0, 99), "who": (0.5, 0.0, 99), "yes_no": (0.4, 0.94, 1)}
+PRACTICE_COVER = (0.45, 0.9)  # a local-practice card covering this much of a how-to (what-is) ask's subject answers it
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
 
@@ -414,6 +415,20 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate]) -> s
     return text
 
 
+def _practice(ask: Ask, best: _Scored, scored: list[_Scored], states_it: bool) -> _Scored | None:
+    """The statement of a local-practice card that answers the ask, or None: a how-to ask
+    (先紧后松怎么办, 领办项目怎么做) gets what the card says a branch can do, when that part was
+    retrieved (never the problem the card names); a what-is ask the card's statement of it, when
+    it names the whole subject. Other asks (where to find, a rule of another body) are not
+    answered from a city's practice."""
+    if best.exact < PRACTICE_COVER[ask.kind == "definition"]:
+        return None
+    if ask.kind == "steps":
+        return next((s for s in scored if s.c.passage.title == best.c.passage.title
+                     and s.c.passage.section in ("支部可以怎么做", "怎么做")), None)
+    return best if ask.kind == "definition" and states_it else None
+
+
 def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: dict[str, list[str]],
                  vectors: QuestionVectors = QuestionVectors()) -> list[Part]:
     """The answer to each ask of the question from the retrieved passages (best first)."""
@@ -444,8 +459,13 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
             (best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER) or (states_it and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1])
             or (states_it and any(best.exact >= e and best.dense >= d and best.c.rank <= r
                                   for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER)))))
+        line = _line_for(ask, best, cover, pool)
+        if not direct and best.c.passage.kind == "practice":
+            practice = _practice(ask, best, scored, states_it)
+            if practice is not None:
+                best, line, direct = practice, "（地方实践，非党内法规规定）" + _line_for(ask, practice, cover, pool), True
         used.add(best.c.text)
-        parts.append(Part(ask, _line_for(ask, best, cover, pool), best.c.passage.n, direct, scored[1:], best))
+        parts.append(Part(ask, line, best.c.passage.n, direct, [s for s in scored if s is not best], best))
     return parts
 
 
