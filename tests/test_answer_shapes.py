@@ -55,6 +55,12 @@ def test_the_kind_of_answer_asked(question: str, kinds: list[str]) -> None:
     assert [a.kind for a in analyse(question)] == kinds
 
 
+def test_what_is_a_procedure_asks_for_steps_and_shen_me_is_no_question_particle() -> None:
+    assert [a.kinds for a in analyse("发展党员的程序是什么")] == [("steps",)]
+    assert [a.kinds for a in analyse("什么是三会一课")] == [("definition",)]  # 什么 is not the particle 么
+    assert [a.kind for a in analyse("预备党员能参加选举么")] == ["yes_no"]
+
+
 def test_a_bound_is_part_of_the_ask() -> None:
     assert analyse("入党积极分子最长可以考察几年？")[0].bound == "max"
     assert analyse("支委会至少几个人到会才能开？")[0].bound == "min"
@@ -121,6 +127,12 @@ def test_a_sentence_covering_the_whole_subject_answers_without_a_word_for_word_m
     every subject word and states the kind asked: it is the first line."""
     a = assistant.ask(question)
     assert a.direct and re.search(fact, first(a)), first(a)
+
+
+def test_the_procedure_asked_about_is_the_subject_not_the_word_procedure(assistant: Assistant) -> None:
+    """入党的流程 is not answered with another procedure (民主评议's) because both say 流程."""
+    line = first(assistant.ask("入党的流程是什么"))
+    assert not re.search(r"民主评议|自评|互评|民主测评", line), line
 
 
 def test_a_close_question_of_ours_does_not_answer_what_its_answer_does_not_cover(assistant: Assistant) -> None:

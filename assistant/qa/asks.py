@@ -26,7 +26,7 @@ _CUES: dict[str, str] = {
     "rate": r"比例|百分之|多少钱|交多少|缴多少|标准是多少|按什么标准|什么标准",
     "number": r"几个|几名|多少人|几人|多少名|几位|多少个|多少|几家|几所|人数|几级|几种|几类|几项|几条|几届|几票|几成|几分之",
     "yes_no": (r"能不能|可不可以|可以不|能否|可否|是否|要不要|需不需要|需要不需要|用不用|算不算|是不是|有没有|行不行|会不会|"
-               r"该不该|应不应该|可以吗|能吗|行吗|要吗|需要吗|必须吗|算吗|有吗|吗[？?]?$|么[？?]?$"),
+               r"该不该|应不应该|可以吗|能吗|行吗|要吗|需要吗|必须吗|算吗|有吗|吗[？?]?$|(?<![什怎为多那这])么[？?]?$"),
     "steps": (r"怎么办|怎样办|如何办|怎么处理|如何处理|怎样处理|流程|程序|步骤|手续|怎么(?:办理|做|开|写|转|交|算|确定|选|补|进行|操作|弄|搞)|"
               r"如何(?:办理|做|开展|进行|确定|转|交|选|补|操作|计算)|怎样(?:办理|做|开展|进行|确定|转|交|选|补)|怎么|如何|怎样"),
     "list": r"哪些|哪几|有什么|包括|包含|有啥|都有|分为|几种|几类|条件|要求|原则|范围|用途|情形|内容|职责|任务",
@@ -86,7 +86,13 @@ def _kinds(text: str) -> tuple[str, ...]:
         found = tuple(k for k in found if k not in ("duration", "number"))
     if "rate" in found:
         found = tuple(k for k in found if k != "number")
+    # "…的流程（程序、手续、步骤）是什么" asks for the steps, not for a definition
+    if "definition" in found and "steps" in found and _STEPS_NOUN_RE.search(text):
+        found = tuple(k for k in found if k != "definition")
     return found or ("other",)
+
+
+_STEPS_NOUN_RE = re.compile(r"流程|程序|手续|步骤")
 
 
 # cue words that also name what is asked about: kept in the subject

@@ -35,6 +35,8 @@ W_COVER, W_CONTEXT, W_KIND, W_MATCH, W_SECTION, W_BOUND, W_RANK, W_POS = 1.5, 0.
 W_DENSE, DENSE_FLOOR = 20.0, 0.85  # the dense similarity of our closest question, above the floor
 W_EXCEPTION = 2.0       # a question stating an absence (书记出差了、没单位) wants the clause for that case
 IDF_CAP = 4.0           # a very rare word weighs no more than this
+GENERIC_CAP = 1.0       # nor a word naming the kind of answer wanted more than this (入党的流程: 入党 is the subject)
+GENERIC_WORDS = frozenset("流程 程序 手续 步骤".split())
 MIN_MATCH = 0.55        # one of our questions this close to the user's (in words) makes its answer direct
 MIN_MATCH_COVER = 0.3   # (when the answer also covers this much of the asked subject)…
 MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
@@ -294,7 +296,7 @@ def idf_of(lexical) -> Callable[[str], float]:
     base never uses (colloquial: 隔、调走、借出去) weighs nothing here: retrieval, the lexicon
     and the phrasings have already bridged it, and no passage can contain it."""
     def idf(word: str) -> float:
-        return min(lexical.idf(word), IDF_CAP) if word in lexical.df else 0.0
+        return min(lexical.idf(word), GENERIC_CAP if word in GENERIC_WORDS else IDF_CAP) if word in lexical.df else 0.0
     return idf
 
 
