@@ -92,7 +92,9 @@ def _kinds(text: str) -> tuple[str, ...]:
     return found or ("other",)
 
 
-_STEPS_NOUN_RE = re.compile(r"流程|程序|手续|步骤")
+#: words that name a procedure: they say what kind of answer is wanted more than what it is about
+PROCEDURE_WORDS = frozenset("流程 程序 手续 步骤".split())
+_STEPS_NOUN_RE = re.compile("|".join(sorted(PROCEDURE_WORDS)))
 
 
 # cue words that also name what is asked about: kept in the subject

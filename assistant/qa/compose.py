@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 from ..citations import LABEL_RE
 from ..knowledge import OUR_KINDS
-from .asks import Ask, analyse, subject_words
+from .asks import PROCEDURE_WORDS, Ask, analyse, subject_words
 from .retrieve import expand_query
 
 # Weights and thresholds, chosen on bench/devset.jsonl + bench/realdev.jsonl (and, for the per-kind
@@ -36,8 +36,7 @@ W_COVER, W_CONTEXT, W_KIND, W_MATCH, W_SECTION, W_BOUND, W_RANK, W_POS = 1.5, 0.
 W_DENSE, DENSE_FLOOR = 20.0, 0.85  # the dense similarity of our closest question, above the floor
 W_EXCEPTION = 2.0       # a question stating an absence (书记出差了、没单位) wants the clause for that case
 IDF_CAP = 4.0           # a very rare word weighs no more than this
-GENERIC_CAP = 1.0       # nor a word naming the kind of answer wanted more than this (入党的流程: 入党 is the subject)
-GENERIC_WORDS = frozenset("流程 程序 手续 步骤".split())
+GENERIC_CAP = 1.0       # nor a word naming a procedure more than this (入党的流程: 入党 is the subject)
 MIN_MATCH = 0.55        # one of our questions this close to the user's (in words) makes its answer direct
 MIN_MATCH_COVER = 0.3   # (when the answer also covers this much of the asked subject)…
 MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
@@ -46,7 +45,7 @@ MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this
 # less where the kind's form is telling (a frequency, a body) or a yes/no rule matches closely in meaning
 FULL_COVER = (0.9, 0.93, 1)
 KIND_COVER = {"frequency": (0.5, 0.0, 99), "who": (0.5, 0.0, 99), "yes_no": (0.4, 0.94, 1)}
-PRACTICE_COVER = (0.45, 0.9)  # a local-practice card covering this much of a how-to (what-is) ask's subject answers it
+PRACTICE_COVER = {"steps": 0.45, "definition": 0.9}  # a local-practice card covering this much of a how-to / what-is ask's subject answers it
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
 
@@ -297,7 +296,7 @@ def idf_of(lexical) -> Callable[[str], float]:
     base never uses (colloquial: 隔、调走、借出去) weighs nothing here: retrieval, the lexicon
     and the phrasings have already bridged it, and no passage can contain it."""
     def idf(word: str) -> float:
-        return min(lexical.idf(word), GENERIC_CAP if word in GENERIC_WORDS else IDF_CAP) if word in lexical.df else 0.0
+        return min(lexical.idf(word), GENERIC_CAP if word in PROCEDURE_WORDS else IDF_CAP) if word in lexical.df else 0.0
     return idf
 
 
@@ -382,15 +381,16 @@ class _Scored:
 def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float = 0.0,
            exception: bool = False) -> _Scored:
     """A candidate's score for an ask; ``exception``: the question states an absence or exception."""
-    cov = cover(f"{c.asked} {c.full}")
+    text = f"{c.asked} {c.full}"
+    cov = cover(text)
     strength = _strength(ask, c)
     bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
     section_fits = any(k in SECTION_KINDS.get(c.passage.section, ()) for k in ask.kinds)
     score = (W_COVER * cov + W_CONTEXT * cover(c.passage.context) + W_KIND * strength + W_MATCH * match
              + (W_SECTION if section_fits else 0.0) + (W_BOUND if bound is not None and bound.search(c.text) else 0.0)
              + W_DENSE * max(0.0, dense - DENSE_FLOOR) - W_RANK * c.rank - W_POS * c.pos
-             + (W_EXCEPTION if exception and _STATES_EXCEPTION_RE.search(f"{c.asked} {c.full}") else 0.0))
-    return _Scored(c, score, cov, match, strength, cover(f"{c.asked} {c.full}", partial=0.0), dense)
+             + (W_EXCEPTION if exception and _STATES_EXCEPTION_RE.search(text) else 0.0))
+    return _Scored(c, score, cov, match, strength, cover(text, partial=0.0), dense)
 
 
 def _section_line(c: Candidate, pool: list[Candidate]) -> str:
@@ -418,18 +418,26 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate]) -> s
     return text
 
 
+def _direct(ask: Ask, best: _Scored, cov: float, states_it: bool) -> bool:
+    """Whether the best statement answers the ask (the thresholds above, in their order)."""
+    if best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER:
+        return True
+    return states_it and (cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1] or any(
+        best.exact >= e and best.dense >= d and best.c.rank <= r for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER))))
+
+
 def _practice(ask: Ask, best: _Scored, scored: list[_Scored], states_it: bool) -> _Scored | None:
     """The statement of a local-practice card that answers the ask, or None: a how-to ask
     (先紧后松怎么办, 领办项目怎么做) gets what the card says a branch can do, when that part was
     retrieved (never the problem the card names); a what-is ask the card's statement of it, when
     it names the whole subject. Other asks (where to find, a rule of another body) are not
     answered from a city's practice."""
-    if best.exact < PRACTICE_COVER[ask.kind == "definition"]:
+    if best.exact < PRACTICE_COVER.get(ask.kind, 2.0):
         return None
     if ask.kind == "steps":
         return next((s for s in scored if s.c.passage.title == best.c.passage.title
                      and s.c.passage.section in ("支部可以怎么做", "怎么做")), None)
-    return best if ask.kind == "definition" and states_it else None
+    return best if states_it else None
 
 
 def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: dict[str, list[str]],
@@ -458,15 +466,11 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
         states_it = best.strength >= 0.5 and (bound is None or bound.search(best.c.full)) and not (
             ask.kind == "duration" and _FORMS["frequency"].search(best.c.full))
-        direct = not best.c.no_rule and (
-            (best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER) or (states_it and cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1])
-            or (states_it and any(best.exact >= e and best.dense >= d and best.c.rank <= r
-                                  for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER)))))
-        line = _line_for(ask, best, cover, pool)
-        if not direct and best.c.passage.kind == "practice":
-            practice = _practice(ask, best, scored, states_it)
-            if practice is not None:
-                best, line, direct = practice, "（地方实践，非党内法规规定）" + _line_for(ask, practice, cover, pool), True
+        direct = not best.c.no_rule and _direct(ask, best, cov, states_it)
+        practice = _practice(ask, best, scored, states_it) if not direct and best.c.passage.kind == "practice" else None
+        if practice is not None:
+            best, direct = practice, True
+        line = ("（地方实践，非党内法规规定）" if practice is not None else "") + _line_for(ask, best, cover, pool)
         used.add(best.c.text)
         parts.append(Part(ask, line, best.c.passage.n, direct, [s for s in scored if s is not best], best))
     return parts
