@@ -127,6 +127,18 @@ def open_tab(pg, name: str) -> None:
     pg.get_by_role("tab", name=name).click()
 
 
+def fill(pg, field, value: str) -> None:
+    """Fill a field, and again if the page replaced it meanwhile (a tab shown for the first time can
+    still be mounting its fields when the status trackers report it settled; seen once under load)."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:
+        field.fill(value)
+        pg.wait_for_timeout(200)
+        if field.input_value() == value:
+            return
+        assert time.monotonic() < deadline, f"the field kept losing {value!r}"
+
+
 IMPORT_REPORTED = """name => {
     const status = document.querySelector('#kb-status'), rows = document.querySelector('#kb-progress');
     if (document.body.innerText.includes('请先选择要导入的文件')) return 'no-file';
@@ -204,8 +216,8 @@ def test_meeting_plan_preview_and_docx_download(page, tmp_path):
     open_tab(page, "会议方案")
     settled(page)
     branch = page.locator("#plan-branch textarea, #plan-branch input").first
-    branch.fill("机关第一党支部")
-    page.locator("#plan-members input").fill("23")
+    fill(page, branch, "机关第一党支部")
+    fill(page, page.locator("#plan-members input"), "23")
     assert branch.input_value() == "机关第一党支部"
     page.locator("#make-plan").click()
     state = page.wait_for_function(PLAN_REPORTED, timeout=TIMEOUT_MS).json_value()  # the plan, or the app's notice
