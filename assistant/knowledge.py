@@ -78,8 +78,11 @@ class Knowledge:
         return sorted(p for sub in CARD_FOLDERS for p in (self.folder / sub).glob("*.md"))
 
     def fingerprint(self) -> str:
-        """A digest of every card file's name and bytes: changes when the bundled cards change."""
-        h = hashlib.sha256()
+        """A digest of every card file's name and bytes and of how passages are indexed: changes
+        when the bundled cards change or when an upgrade splits them differently."""
+        from .qa.ingest import INDEX_VERSION
+
+        h = hashlib.sha256(f"index:{INDEX_VERSION}\0".encode())
         for p in self.card_files():
             h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
         return h.hexdigest()[:16]

@@ -3,7 +3,7 @@
     python scripts/stamp_vectors.py
 
 Run after editing a card: a new data directory then loads our cards without embedding them
-(tests/test_bundled.py fails while the file is out of date). Texts no card has any more are
+(tests/test_fresh_setup.py::test_our_cards_load_without_embedding fails while the file is out of date). Texts no card has any more are
 dropped; unchanged ones are not embedded again.
 """
 from __future__ import annotations

@@ -56,3 +56,27 @@ def test_no_basis_without_documents(fresh_data_dir: Path) -> None:
 @pytest.mark.parametrize("question", ["支委会多久开一次？", "党费怎么算？", "女职工产假一共多少天"])
 def test_without_the_ingest_the_same_answers(fresh_data_dir: Path, tmp_path: Path, question: str) -> None:
     assert ask(question, tmp_path / "never-ingested") == ask(question, fresh_data_dir)
+
+
+def test_an_upgrade_that_indexes_passages_differently_reloads_our_cards(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data dir that took our cards takes them again when the code splits or indexes passages
+    differently (INDEX_VERSION), not only when a card file changes: otherwise it keeps the old passages."""
+    from assistant.knowledge import Knowledge
+    from assistant.qa import ingest
+
+    before = Knowledge.bundled().fingerprint()
+    monkeypatch.setattr(ingest, "INDEX_VERSION", ingest.INDEX_VERSION + 1)
+    assert Knowledge.bundled().fingerprint() != before
+
+
+def test_our_cards_load_without_embedding(fresh_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    """knowledge/vectors/ holds every passage and question vector of our cards (scripts/stamp_vectors.py
+    after editing a card): a new data directory takes them in seconds, computing none."""
+    computed: list[str] = []
+    embedder = fresh_app.store.embedder
+    for name in ("passages", "queries"):
+        real = getattr(embedder, name)
+        monkeypatch.setattr(embedder, name, lambda texts, _real=real: (computed.extend(texts), _real(texts))[1])
+    report = fresh_app.ensure_bundled()
+    assert not report.failed and report.added
+    assert not computed, f"{len(computed)} texts embedded, e.g. {computed[:2]}: run scripts/stamp_vectors.py"

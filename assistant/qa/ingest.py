@@ -23,8 +23,9 @@ from .vectors import VectorCache
 
 BATCH = 16
 # bump whenever what a document's chunks hold changes (splitting, search terms, anchors): every
-# document is then indexed again on its next import, as when its file changes
-INDEX_VERSION = 3
+# document is then indexed again on its next import, as when its file changes, and every data dir
+# takes our cards again (Knowledge.fingerprint)
+INDEX_VERSION = 4
 
 
 @dataclass

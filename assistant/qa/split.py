@@ -56,9 +56,20 @@ def _pieces(text: str, limit: int) -> list[str]:
     return out
 
 
+def _pairs(lines: list[str]) -> list[str]:
+    """The lines with each card question (问：…) joined to its answer (答：…): one passage holds both."""
+    out: list[str] = []
+    for line in lines:
+        if out and line.startswith(("答：", "答:")) and out[-1].startswith(("问：", "问:")) and "\n" not in out[-1]:
+            out[-1] += "\n" + line
+        else:
+            out.append(line)
+    return out
+
+
 def _pack(lines: list[str], limit: int, prefix: str = "") -> list[str]:
     """Group whole lines into passages of at most limit characters; each later passage starts with prefix."""
-    units = [p for ln in lines for p in _pieces(ln, limit - len(prefix) - 1)]
+    units = [p for ln in _pairs(lines) for p in _pieces(ln, limit - len(prefix) - 1)]
     out: list[str] = []
     buf: list[str] = []
     size = 0
