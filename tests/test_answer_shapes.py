@@ -90,6 +90,54 @@ def test_procedure_gives_the_steps_in_order(assistant: Assistant) -> None:
     assert all(i >= 0 for i in steps) and steps == sorted(steps), line
 
 
+@pytest.mark.parametrize("question, steps, not_this", [
+    ("给党员处分的程序是什么", ("支部大会", "基层"), r"第八十九条|违规发展"),  # not the penalty for a wrong procedure
+    ("组织关系转接的流程是什么", ("转出", "编入"), r"地方实践"),  # not a city's practice naming 流程
+    ("党员停止党籍的程序是什么", ("失联", "停止党籍的决定"), r"恢复党籍"),  # not the card's 恢复党籍 answer
+])
+def test_a_procedure_question_gets_that_procedure(assistant: Assistant, question: str, steps: tuple[str, ...],
+                                                  not_this: str) -> None:
+    """A steps ask is answered by the steps of the procedure asked about, in order — not by another
+    line that shares the words 处分, 流程 or 程序."""
+    a = assistant.ask(question)
+    line = first(a)
+    at = [line.find(w) for w in steps]
+    assert a.direct and all(i >= 0 for i in at) and at == sorted(at), line
+    assert not re.search(not_this, line), line
+
+
+def test_a_procedure_the_texts_leave_open_is_not_answered(assistant: Assistant) -> None:
+    """恢复党籍: the texts say only 按照规定程序; our card says so, and that is no direct answer."""
+    a = assistant.ask("恢复党籍要走什么程序？")
+    assert not a.direct and NOT_DIRECT in first(a), first(a)
+
+
+def test_a_cards_steps_answer_a_procedure_on_a_fresh_machine(fresh_app: App) -> None:
+    """Without the regulations, the card about the procedure asked gives its 怎么做 steps, numbered."""
+    fresh_app.ensure_bundled()
+    a = fresh_app.assistant.ask("预备党员转正的程序是什么")
+    line = first(a)
+    at = [line.find(w) for w in ("1. ", "2. ", "宣誓", "转正申请")]
+    assert a.direct and all(i >= 0 for i in at) and at == sorted(at), line
+    assert "预备党员教育考察与转正" in a.answer.split("依据：")[1].splitlines()[1]
+
+
+def test_a_card_question_and_its_answer_stay_in_one_passage() -> None:
+    """Splitting a card never leaves a 问： line at the end of one passage and its 答： in the next:
+    the answer would lose the question it answers (the matching of our questions reads both)."""
+    from assistant.knowledge import Knowledge
+    from assistant.qa.split import split_document
+
+    pairs = 0
+    for path in Knowledge.bundled().card_files():
+        for chunk in split_document(path.read_text(encoding="utf-8"), path.stem):
+            lines = [ln for ln in chunk.text.split("\n") if ln.strip()]
+            assert not lines[-1].startswith("问："), (path.name, lines[-1])
+            assert not lines[0].startswith("答："), (path.name, lines[0])
+            pairs += sum(ln.startswith("问：") for ln in lines)
+    assert pairs > 2000  # the FAQ cards' questions are all there
+
+
 def test_a_question_no_rule_settles_says_so_and_lists_what_is_related(assistant: Assistant) -> None:
     """The corpus sets no limit on how many people one member may sponsor: no invented first line."""
     a = assistant.ask("一个正式党员最多能给几个人当入党介绍人？")

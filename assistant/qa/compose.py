@@ -45,6 +45,7 @@ MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this
 # less where the kind's form is telling (a frequency, a body) or a yes/no rule matches closely in meaning
 FULL_COVER = (0.9, 0.93, 1)
 KIND_COVER = {"frequency": (0.5, 0.0, 99), "who": (0.5, 0.0, 99), "yes_no": (0.4, 0.94, 1)}
+STEPS_TITLE_COVER = 0.9  # a card whose title covers this much of a steps ask's subject answers it with its 怎么做
 PRACTICE_COVER = {"steps": 0.45, "definition": 0.9}  # a local-practice card covering this much of a how-to / what-is ask's subject answers it
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
@@ -66,7 +67,7 @@ _TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{2,}")
 _NOT_ANSWER_RE = re.compile(r"^(?:常见错误|例：|示例|算例|资料边界|（地方实践)")
 # a card's 依据 line (《…》第X条：shorthand of the article): a pointer, not an answer
 _BASIS_LINE_RE = re.compile(r"^《[^》]+》(?:第[零〇一二两三四五六七八九十百千]+(?:条|部分|点)|序言)(?:、第[^：]+)?[：:]")
-_NO_RULE_RE = re.compile(r"没有(?:具体|明确|统一)?规定|未作(?:具体|明确)?规定|没有写|不涉及|收录的文件(?:里|中)没有|未见规定|没有找到")
+_NO_RULE_RE = re.compile(r"没有(?:具体|明确|统一)?(?:规定|步骤|内容)|未作(?:具体|明确)?规定|没有写|不涉及|收录的文件(?:里|中)没有|未见规定|没有找到")
 
 _NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千半]+)"
 _FORMS: dict[str, re.Pattern] = {
@@ -82,6 +83,7 @@ _FORMS: dict[str, re.Pattern] = {
     "definition": re.compile(r"是指|是党|是.{0,30}的|即|称为|指的是|分为|包括|为"),
 }
 _STEP_WORDS_RE = re.compile(r"手续是|程序是|步骤|流程|程序：|手续：|依次|按照以下|首先")
+_STEP_CLAUSE_RE = re.compile(r"[，,](?:要|须|应当|并且|然后|再|经|报)")
 _ENUMERATES_RE = re.compile(r"包括|分为|下列|以下|有[一二两三四五六七八九十\d]+(?:种|类|项|个方面)")
 _ASKS_NEGATION_RE = re.compile(r"(?:能|可以|可|要|得|会|准)\S{0,4}不(?!能|可以|行|要|会|用|是)|不\S{0,3}(?:可以吗|行吗|行不行|可不可以)")
 # a question that states an absence or an exception (书记出差了, 我现在没单位, 单位没建党组织) …
@@ -305,7 +307,9 @@ def kind_strength(kind: str, text: str) -> float:
     """How well a sentence states the kind of thing asked, from 0 to 1: a list or steps by
     how many items it enumerates, the other kinds by the form of their answer."""
     if kind in ("list", "steps"):
-        items = max(text.count("、"), text.count("；") + text.count(";")) + 1
+        clauses = text.count("；") + text.count(";")  # steps are clauses (…，要…，要…，并且…); a list may be a run of 、
+        items = (max(clauses, len(_STEP_CLAUSE_RE.findall(text))) if kind == "steps"
+                 else max(text.count("、"), clauses)) + 1
         strength = min(1.0, (items - 1) / 3)
         if kind == "steps" and _STEP_WORDS_RE.search(text):
             strength += 0.5
@@ -339,6 +343,12 @@ def _polarity(ask: Ask, c: Candidate, cover: Coverage) -> str | None:
     return "no" if _NEGATIVE_RE.search(best) else "yes"
 
 
+def _about(words: Sequence[str], ask: Ask) -> list[str]:
+    """The words an ask is about: for steps, not the word naming the procedure (入党的流程 is
+    about 入党; whether a sentence gives steps is its kind's strength, and 流程 ≠ 程序 in words)."""
+    return [w for w in dict.fromkeys(words) if ask.kind != "steps" or w not in PROCEDURE_WORDS]
+
+
 # -- matching our own questions -----------------------------------------------------------------
 def _match(question_cover: Coverage, asked: str, idf: Callable[[str], float], lexicon: dict[str, list[str]],
            question: str, ask: Ask, states_bound: bool = False) -> float:
@@ -351,7 +361,7 @@ def _match(question_cover: Coverage, asked: str, idf: Callable[[str], float], le
             ask.bound and not states_bound and not any(a.bound == ask.bound for a in ours)):
         return 0.0
     forward = question_cover(asked, partial=0.0)
-    back = Coverage(subject_words(asked), idf, lexicon)(question, partial=0.0)
+    back = Coverage(_about(subject_words(asked), ask), idf, lexicon)(question, partial=0.0)
     return 2 * forward * back / (forward + back) if forward and back else 0.0
 
 
@@ -426,6 +436,14 @@ def _direct(ask: Ask, best: _Scored, cov: float, states_it: bool) -> bool:
         best.exact >= e and best.dense >= d and best.c.rank <= r for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER))))
 
 
+def _card_steps(ask: Ask, best: _Scored, cover: Coverage) -> bool:
+    """Whether the best statement is a card's 怎么做 steps for a steps ask about that card's own
+    subject (预备党员转正的程序 → the card 预备党员教育考察与转正, its steps in order)."""
+    p = best.c.passage
+    return (ask.kind == "steps" and p.kind == "card" and p.section == "怎么做" and not best.c.asked
+            and cover(p.title, partial=0.0) >= STEPS_TITLE_COVER)
+
+
 def _practice(ask: Ask, best: _Scored, scored: list[_Scored], states_it: bool) -> _Scored | None:
     """The statement of a local-practice card that answers the ask, or None: a how-to ask
     (先紧后松怎么办, 领办项目怎么做) gets what the card says a branch can do, when that part was
@@ -446,14 +464,13 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
     idf = idf_of(lexical)
     pool = [c for rank, p in enumerate(passages) for c in candidates(p, rank)]
     whole_words = subject_words(question)
-    whole = Coverage(whole_words, idf, lexicon)
     parts: list[Part] = []
     used: set[str] = set()
     exception = bool(_ASKS_EXCEPTION_RE.search(question))
     for ask in analyse(question):
-        own = subject_words(ask.text)
-        cover = Coverage(list(dict.fromkeys(own + whole_words)), idf, lexicon)
-        scored = [_score(ask, c, cover, *_best_match(whole, c, idf, lexicon, question, ask, vectors), exception)
+        cover = Coverage(_about(subject_words(ask.text) + whole_words, ask), idf, lexicon)
+        match_cover = Coverage(_about(whole_words, ask), idf, lexicon)
+        scored = [_score(ask, c, cover, *_best_match(match_cover, c, idf, lexicon, question, ask, vectors), exception)
                   for c in pool if c.text not in used]
         if not scored:
             parts.append(Part(ask, "", None, False))
@@ -466,7 +483,7 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
         states_it = best.strength >= 0.5 and (bound is None or bound.search(best.c.full)) and not (
             ask.kind == "duration" and _FORMS["frequency"].search(best.c.full))
-        direct = not best.c.no_rule and _direct(ask, best, cov, states_it)
+        direct = not best.c.no_rule and (_direct(ask, best, cov, states_it) or _card_steps(ask, best, cover))
         practice = _practice(ask, best, scored, states_it) if not direct and best.c.passage.kind == "practice" else None
         if practice is not None:
             best, direct = practice, True
