@@ -122,6 +122,24 @@ def test_a_cards_steps_answer_a_procedure_on_a_fresh_machine(fresh_app: App) -> 
     assert "预备党员教育考察与转正" in a.answer.split("依据：")[1].splitlines()[1]
 
 
+@pytest.mark.parametrize("question, card", [("党小组会怎么开", "党小组会"), ("谈心谈话怎么搞", "谈心谈话")])
+def test_a_how_to_question_gets_the_cards_steps_when_nothing_states_them(fresh_app: App, question: str,
+                                                                        card: str) -> None:
+    """A card answer that is no steps (党小组会: 一般每月1次) ranks first; the card's 怎么做 about
+    exactly this subject answers instead, numbered."""
+    fresh_app.ensure_bundled()
+    a = fresh_app.assistant.ask(question)
+    assert a.direct and first(a).startswith("答：1. ") and "2. " in first(a), first(a)
+    assert f"《{card}》·怎么做" in a.answer
+
+
+def test_a_cards_steps_do_not_answer_a_procedure_the_card_never_names(fresh_app: App) -> None:
+    """增补 is in no card title (nor anywhere in our cards): the steps for setting up 支部委员会 are no answer."""
+    fresh_app.ensure_bundled()
+    a = fresh_app.assistant.ask("支部委员会增补委员的程序")
+    assert not a.direct and NOT_DIRECT in first(a), first(a)
+
+
 def test_a_card_question_and_its_answer_stay_in_one_passage() -> None:
     """Splitting a card never leaves a 问： line at the end of one passage and its 答： in the next:
     the answer would lose the question it answers (the matching of our questions reads both)."""

@@ -45,7 +45,6 @@ MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this
 # less where the kind's form is telling (a frequency, a body) or a yes/no rule matches closely in meaning
 FULL_COVER = (0.9, 0.93, 1)
 KIND_COVER = {"frequency": (0.5, 0.0, 99), "who": (0.5, 0.0, 99), "yes_no": (0.4, 0.94, 1)}
-STEPS_TITLE_COVER = 0.9  # a card whose title covers this much of a steps ask's subject answers it with its 怎么做
 PRACTICE_COVER = {"steps": 0.45, "definition": 0.9}  # a local-practice card covering this much of a how-to / what-is ask's subject answers it
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
@@ -273,9 +272,15 @@ class Coverage:
             # a colloquial word the passages never use (休假) weighs as much as its formal forms (不能参加)
             groups.append((tuple(dict.fromkeys(forms)),
                            idf(w) or max((formal_idf(f) for f in forms[1:]), default=0.0)))
+        self.all_forms = [forms for forms, _ in groups]
         self.groups = [(forms, weight) for forms, weight in groups if weight > 0]
         self.total = sum(weight for _, weight in self.groups) or 1.0
         self.lexicon = lexicon
+
+    def names_all(self, text: str) -> bool:
+        """Whether the text names every subject word (or a formal form of it), weightless ones too."""
+        text = expand_query(unicodedata.normalize("NFKC", text), self.lexicon)
+        return all(any(f in text for f in forms) for forms in self.all_forms)
 
     def __call__(self, text: str, partial: float = 0.5) -> float:
         """The covered share; a word not in the text still earns ``partial`` times the share of
@@ -436,12 +441,14 @@ def _direct(ask: Ask, best: _Scored, cov: float, states_it: bool) -> bool:
         best.exact >= e and best.dense >= d and best.c.rank <= r for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER))))
 
 
-def _card_steps(ask: Ask, best: _Scored, cover: Coverage) -> bool:
-    """Whether the best statement is a card's 怎么做 steps for a steps ask about that card's own
-    subject (预备党员转正的程序 → the card 预备党员教育考察与转正, its steps in order)."""
-    p = best.c.passage
-    return (ask.kind == "steps" and p.kind == "card" and p.section == "怎么做" and not best.c.asked
-            and cover(p.title, partial=0.0) >= STEPS_TITLE_COVER)
+def _card_steps(ask: Ask, s: _Scored, cover: Coverage) -> bool:
+    """Whether a statement is a card's 怎么做 steps for a steps ask about that card's own subject,
+    every word of it in the card's title (党小组会怎么开 → the card 党小组会; 预备党员转正的程序 →
+    预备党员教育考察与转正; not 支委增补的程序 → a card titled 支部委员会 that never says 增补). When
+    no statement answers directly, such steps do, wherever they ranked."""
+    p = s.c.passage
+    return (ask.kind == "steps" and p.kind == "card" and p.section == "怎么做" and not s.c.asked
+            and not s.c.no_rule and cover.names_all(p.title))
 
 
 def _practice(ask: Ask, best: _Scored, scored: list[_Scored], states_it: bool) -> _Scored | None:
@@ -483,7 +490,10 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
         states_it = best.strength >= 0.5 and (bound is None or bound.search(best.c.full)) and not (
             ask.kind == "duration" and _FORMS["frequency"].search(best.c.full))
-        direct = not best.c.no_rule and (_direct(ask, best, cov, states_it) or _card_steps(ask, best, cover))
+        direct = not best.c.no_rule and _direct(ask, best, cov, states_it)
+        steps = None if direct or best.c.no_rule else next((s for s in scored if _card_steps(ask, s, cover)), None)
+        if steps is not None:
+            best, direct = steps, True
         practice = _practice(ask, best, scored, states_it) if not direct and best.c.passage.kind == "practice" else None
         if practice is not None:
             best, direct = practice, True
