@@ -140,6 +140,14 @@ def test_a_cards_steps_do_not_answer_a_procedure_the_card_never_names(fresh_app:
     assert not a.direct and NOT_DIRECT in first(a), first(a)
 
 
+def test_a_number_asked_is_not_answered_with_a_yes_or_no(fresh_app: App) -> None:
+    """Our question 留党察看的党员算不算表决人数 shares the words of 党员表决人数是多少通过, but its answer
+    (不算。…) answers a yes/no question: it is not the first line of a number asked."""
+    fresh_app.ensure_bundled()
+    line = first(fresh_app.assistant.ask("党员表决人数是多少通过"))
+    assert not re.match(r"答：(?:不算|算|可以|不能|需要|不需要)。", line), line
+
+
 def test_a_card_question_and_its_answer_stay_in_one_passage() -> None:
     """Splitting a card never leaves a 问： line at the end of one passage and its 答： in the next:
     the answer would lose the question it answers (the matching of our questions reads both)."""

@@ -90,6 +90,8 @@ _ASKS_EXCEPTION_RE = re.compile(r"没有?(?!问题|关系|事|转)|未(?!转)|�
 # … is answered by the rule's clause for that case (书记不能参加会议的，…; 没有工作、学习单位…的，…), not by the default
 _STATES_EXCEPTION_RE = re.compile(r"(?:未|没有|不能|不足|无法|不在|空缺|缺额|因故|尚未)[^，。；？]{0,30}的(?:[，,]|人|党员)|不能参加|不能履行|无法履行|"
                                   r"(?:没有?|未)(?:建立?|成立|设)?(?:党组织|党支部|单位)")
+# our answer to a yes/no question opens with its verdict (不算。…): it answers that question, not a number or a body
+_VERDICT_RE = re.compile(r"(?:一般)?(?:不?(?:可以|能|需要|要|算|是|会|必须|应当|允许)|有|没有|不一定|不用)[。，,]")
 _MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多")
 _MIN_RE = re.compile(r"不少于|至少|以上|不低于|起码|满")
 _NEGATIVE_RE = re.compile(r"不得|不能|不可|不予|不准|禁止|严禁|不应|不宜|不再|无权|不允许|不作为|不列为|不算|不计|不需要|不必|无需|"
@@ -435,7 +437,7 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate]) -> s
 
 def _direct(ask: Ask, best: _Scored, cov: float, states_it: bool) -> bool:
     """Whether the best statement answers the ask (the thresholds above, in their order)."""
-    if best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER:
+    if best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER and not (ask.kind != "yes_no" and _VERDICT_RE.match(best.c.text)):
         return True
     return states_it and (cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1] or any(
         best.exact >= e and best.dense >= d and best.c.rank <= r for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER))))
