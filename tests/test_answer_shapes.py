@@ -106,6 +106,12 @@ def test_a_procedure_question_gets_that_procedure(assistant: Assistant, question
     assert not re.search(not_this, line), line
 
 
+def test_principles_are_no_procedure(assistant: Assistant) -> None:
+    """细则第三条 lists what 发展党员工作 holds to (坚持…；坚持…); it does not answer for the steps."""
+    line = first(assistant.ask("发展党员的程序是什么"))
+    assert not re.search(r"坚持|原则", line), line
+
+
 def test_a_procedure_the_texts_leave_open_is_not_answered(assistant: Assistant) -> None:
     """恢复党籍: the texts say only 按照规定程序; our card says so, and that is no direct answer."""
     a = assistant.ask("恢复党籍要走什么程序？")

@@ -83,6 +83,7 @@ _FORMS: dict[str, re.Pattern] = {
 }
 _STEP_WORDS_RE = re.compile(r"手续是|程序是|步骤|流程|程序：|手续：|依次|按照以下|首先")
 _STEP_CLAUSE_RE = re.compile(r"[，,](?:要|须|应当|并且|然后|再|经|报)")
+_PRINCIPLES_RE = re.compile(r"坚持|原则")
 _ENUMERATES_RE = re.compile(r"包括|分为|下列|以下|有[一二两三四五六七八九十\d]+(?:种|类|项|个方面)")
 _ASKS_NEGATION_RE = re.compile(r"(?:能|可以|可|要|得|会|准)\S{0,4}不(?!能|可以|行|要|会|用|是)|不\S{0,3}(?:可以吗|行吗|行不行|可不可以)")
 # a question that states an absence or an exception (书记出差了, 我现在没单位, 单位没建党组织) …
@@ -320,6 +321,8 @@ def kind_strength(kind: str, text: str) -> float:
         strength = min(1.0, (items - 1) / 3)
         if kind == "steps" and _STEP_WORDS_RE.search(text):
             strength += 0.5
+        if kind == "steps" and _PRINCIPLES_RE.search(text):  # principles to hold to (坚持…；坚持…) are no steps
+            return 0.0
         if _ENUMERATES_RE.search(text):
             strength += 0.3
         return min(1.0, strength)
