@@ -446,14 +446,17 @@ def _direct(ask: Ask, best: _Scored, cov: float, states_it: bool) -> bool:
         best.exact >= e and best.dense >= d and best.c.rank <= r for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER))))
 
 
-def _card_steps(ask: Ask, s: _Scored, cover: Coverage) -> bool:
-    """Whether a statement is a card's 怎么做 steps for a steps ask about that card's own subject,
-    every word of it in the card's title (党小组会怎么开 → the card 党小组会; 预备党员转正的程序 →
-    预备党员教育考察与转正; not 支委增补的程序 → a card titled 支部委员会 that never says 增补). When
-    no statement answers directly, such steps do, wherever they ranked."""
+def _card_steps(ask: Ask, s: _Scored, cover: Coverage, question: str) -> bool:
+    """Whether a statement is a card's 怎么做 steps for a steps ask about exactly that card's subject:
+    the title names every word of the ask's subject and the question every word of the card's topic
+    (党小组会怎么开 → the card 党小组会; not 支委增补的程序 → a card on 支部委员会 that never says 增补,
+    nor 入党流程 → the card 发展党员①：入党申请, one stage of it). When no statement answers
+    directly, such steps do, wherever they ranked."""
     p = s.c.passage
+    topic = p.title.split("：")[-1]
     return (ask.kind == "steps" and p.kind == "card" and p.section == "怎么做" and not s.c.asked
-            and not s.c.no_rule and cover.names_all(p.title))
+            and not s.c.no_rule and cover.names_all(p.title)
+            and all(w in question for w in subject_words(topic)))
 
 
 def _practice(ask: Ask, best: _Scored, scored: list[_Scored], states_it: bool) -> _Scored | None:
@@ -496,7 +499,7 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         states_it = best.strength >= 0.5 and (bound is None or bound.search(best.c.full)) and not (
             ask.kind == "duration" and _FORMS["frequency"].search(best.c.full))
         direct = not best.c.no_rule and _direct(ask, best, cov, states_it)
-        steps = None if direct or best.c.no_rule else next((s for s in scored if _card_steps(ask, s, cover)), None)
+        steps = None if direct or best.c.no_rule else next((s for s in scored if _card_steps(ask, s, cover, question)), None)
         if steps is not None:
             best, direct = steps, True
         practice = _practice(ask, best, scored, states_it) if not direct and best.c.passage.kind == "practice" else None
