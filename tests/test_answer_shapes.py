@@ -62,6 +62,13 @@ def test_what_is_a_procedure_asks_for_steps_and_shen_me_is_no_question_particle(
     assert [a.kind for a in analyse("预备党员能参加选举么")] == ["yes_no"]
 
 
+def test_a_situation_told_first_does_not_set_the_kind() -> None:
+    """任期满三年了 tells the case; 咋弄 is what is asked: steps, not a duration (the 任期 sentence
+    stating 三年至五年 is no answer to it)."""
+    assert [a.kinds for a in analyse("支委会任期满三年了，换届选委员和书记咋弄？")] == [("steps",)]
+    assert [a.kinds for a in analyse("支部有9名正式党员，支委会设几个人？")] == [("number",)]
+
+
 def test_a_bound_is_part_of_the_ask() -> None:
     assert analyse("入党积极分子最长可以考察几年？")[0].bound == "max"
     assert analyse("支委会至少几个人到会才能开？")[0].bound == "min"

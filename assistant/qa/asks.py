@@ -81,6 +81,10 @@ class Ask:
 
 def _kinds(text: str) -> tuple[str, ...]:
     found = tuple(k for k in KINDS if k in CUE_RE and CUE_RE[k].search(text))
+    # a situation told first (支委会任期满三年了，换届咋弄): the clause that asks comes last and says what is asked
+    last = re.split(r"[，,]", text)[-1]
+    if last != text:
+        found = tuple(k for k in found if CUE_RE[k].search(last)) or found
     # "多久…一次" is a frequency, not a duration; "几次" is a frequency, not a count
     if "frequency" in found:
         found = tuple(k for k in found if k not in ("duration", "number"))
