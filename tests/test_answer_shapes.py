@@ -103,6 +103,7 @@ def test_procedure_gives_the_steps_in_order(assistant: Assistant) -> None:
     ("组织关系转接的流程是什么", ("转出", "编入"), r"地方实践"),  # not a city's practice naming 流程
     ("党员停止党籍的程序是什么", ("失联", "停止党籍的决定"), r"恢复党籍"),  # not the card's 恢复党籍 answer
     ("组织生活会咋开", ("会前", "会上", "会后"), r"形式召开|第四季度"),  # not when or in what form
+    ("开除一个党员要走什么程序", ("支部大会", "县级"), r"下落不明"),  # 先…再… states steps
 ])
 def test_a_procedure_question_gets_that_procedure(assistant: Assistant, question: str, steps: tuple[str, ...],
                                                   not_this: str) -> None:

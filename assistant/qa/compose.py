@@ -81,7 +81,7 @@ _FORMS: dict[str, re.Pattern] = {
                          r"不列为|享有|没有"),
     "definition": re.compile(r"是指|是党|是.{0,30}的|即|称为|指的是|分为|包括|为"),
 }
-_STEP_WORDS_RE = re.compile(r"手续是|程序是|步骤|流程|程序：|手续：|依次|按照以下|首先")
+_STEP_WORDS_RE = re.compile(r"手续是|程序是|步骤|流程|程序：|手续：|依次|按照以下|首先|先[^，。；]{1,30}[，；]再")
 _STEP_CLAUSE_RE = re.compile(r"[，,](?:要|须|应当|并且|然后|再|经|报)")
 _PRINCIPLES_RE = re.compile(r"坚持|原则")
 _ENUMERATES_RE = re.compile(r"包括|分为|下列|以下|有[一二两三四五六七八九十\d]+(?:种|类|项|个方面)")
