@@ -11,6 +11,7 @@ sentence), whether it sits in the card section that answers this kind of ask (�
 参加会议的，…), and by its passage's rank. The best candidate answers the ask only when one of
 our questions matches it closely and it covers some of the subject, or when it states the kind
 asked and covers the subject well enough (or all of it, from one of the best two passages);
+a steps ask that nothing answers so gets the 怎么做 of the card about exactly its subject;
 otherwise the answer says that no rule found states it and lists the most relevant passages.
 Yes/no asks open with the yes or no the sentence supports; steps and lists carry the
 enumeration that follows their lead sentence.
@@ -318,11 +319,11 @@ def kind_strength(kind: str, text: str) -> float:
         clauses = text.count("；") + text.count(";")  # steps are clauses (…，要…，要…，并且…); a list may be a run of 、
         items = (max(clauses, len(_STEP_CLAUSE_RE.findall(text))) if kind == "steps"
                  else max(text.count("、"), clauses)) + 1
+        if kind == "steps" and _PRINCIPLES_RE.search(text):  # principles to hold to (坚持…；坚持…) are no steps
+            return 0.0
         strength = min(1.0, (items - 1) / 3)
         if kind == "steps" and _STEP_WORDS_RE.search(text):
             strength += 0.5
-        if kind == "steps" and _PRINCIPLES_RE.search(text):  # principles to hold to (坚持…；坚持…) are no steps
-            return 0.0
         if _ENUMERATES_RE.search(text):
             strength += 0.3
         return min(1.0, strength)
@@ -440,7 +441,8 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate]) -> s
 
 def _direct(ask: Ask, best: _Scored, cov: float, states_it: bool) -> bool:
     """Whether the best statement answers the ask (the thresholds above, in their order)."""
-    if best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER and not (ask.kind != "yes_no" and _VERDICT_RE.match(best.c.text)):
+    verdict_only = ask.kind != "yes_no" and _VERDICT_RE.match(best.c.text)  # our answer to another kind of question
+    if best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER and not verdict_only:
         return True
     return states_it and (cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1] or any(
         best.exact >= e and best.dense >= d and best.c.rank <= r for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER))))
