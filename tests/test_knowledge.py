@@ -883,3 +883,21 @@ def test_faq_answers_cite_their_article_and_state_its_numbers(path: Path, corpus
         if missing:
             problems.append(f"{label} {question}: {sorted(missing)} not in the article")
     assert not problems, "\n".join(problems[:20])
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key written twice in one mapping (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(k, deep=deep) for k, _ in node.value]
+        twice = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if twice:
+            raise yaml.constructor.ConstructorError(None, None, f"written twice: {twice}", node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+@pytest.mark.parametrize("path", sorted(KNOWLEDGE_DIR.glob("*.yaml")) + sorted((KNOWLEDGE_DIR / "questions").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_no_key_written_twice(path: Path):
+    """A word given twice in the lexicon (or an article twice in a phrasing file) loses its first entry unseen."""
+    yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
