@@ -316,11 +316,11 @@ def kind_strength(kind: str, text: str) -> float:
     """How well a sentence states the kind of thing asked, from 0 to 1: a list or steps by
     how many items it enumerates, the other kinds by the form of their answer."""
     if kind in ("list", "steps"):
+        if kind == "steps" and _PRINCIPLES_RE.search(text):  # principles to hold to (坚持…；坚持…) are no steps
+            return 0.0
         clauses = text.count("；") + text.count(";")  # steps are clauses (…，要…，要…，并且…); a list may be a run of 、
         items = (max(clauses, len(_STEP_CLAUSE_RE.findall(text))) if kind == "steps"
                  else max(text.count("、"), clauses)) + 1
-        if kind == "steps" and _PRINCIPLES_RE.search(text):  # principles to hold to (坚持…；坚持…) are no steps
-            return 0.0
         strength = min(1.0, (items - 1) / 3)
         if kind == "steps" and _STEP_WORDS_RE.search(text):
             strength += 0.5
@@ -481,12 +481,13 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
     idf = idf_of(lexical)
     pool = [c for rank, p in enumerate(passages) for c in candidates(p, rank)]
     whole_words = subject_words(question)
+    whole = Coverage(whole_words, idf, lexicon)
     parts: list[Part] = []
     used: set[str] = set()
     exception = bool(_ASKS_EXCEPTION_RE.search(question))
     for ask in analyse(question):
         cover = Coverage(_about(subject_words(ask.text) + whole_words, ask), idf, lexicon)
-        match_cover = Coverage(_about(whole_words, ask), idf, lexicon)
+        match_cover = Coverage(_about(whole_words, ask), idf, lexicon) if ask.kind == "steps" else whole
         scored = [_score(ask, c, cover, *_best_match(match_cover, c, idf, lexicon, question, ask, vectors), exception)
                   for c in pool if c.text not in used]
         if not scored:
