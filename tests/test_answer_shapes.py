@@ -90,6 +90,52 @@ def test_yes_no_opens_with_the_answer(assistant: Assistant) -> None:
     assert re.match(r"答：(?:可以|能)", line) and "申诉" in line, line
 
 
+@pytest.mark.parametrize("question, verdict", [
+    ("单位开会能不能摆鲜花、做背景板", "不可以"),  # 一律不摆花草 is a no
+    ("外单位来人没带公函，要不要安排接待", "不需要"),  # 一律不予接待
+])
+def test_the_verdict_is_the_rules_not_a_word_of_the_question(assistant: Assistant, question: str,
+                                                             verdict: str) -> None:
+    a = assistant.ask(question)
+    assert a.direct and first(a).startswith(f"答：{verdict}。"), first(a)
+
+
+def test_the_case_clause_of_a_rule_does_not_decide_its_verdict() -> None:
+    """书记不能参加会议的，可以委托…主持: the clause ending in 的 is the case; 可以 decides, and 支部大会
+    holds no 会 to answer with (会/不会)."""
+    from assistant.qa.compose import Candidate, Coverage, Passage, _polarity
+
+    ask = analyse("书记出差了，支部大会能让别人主持吗")[-1]
+    assert ask.yes_no_words() == ("可以", "不可以")
+    c = Candidate("书记不能参加会议的，可以委托副书记或者委员召集并主持。", Passage(1, ""), 0, 0)
+    assert _polarity(ask, c, Coverage(["书记", "主持"], lambda w: 1.0, {})) == "yes"
+
+
+def test_a_ban_does_not_say_whether_a_case_falls_under_it(assistant: Assistant) -> None:
+    """严禁以学习教育为名变相公款旅游 does not say that a trip to a red site is (or is not) such tourism."""
+    line = first(assistant.ask("组织党员去外地红色景点学党史，会不会算公款旅游"))
+    assert not re.match(r"答：(?:会|不会|算|不算)。", line), line
+
+
+def test_our_verdict_is_not_shown_for_another_kind_of_question(assistant: Assistant) -> None:
+    """Our answer 不是。对党员的纪律处分…报党的基层委员会批准 answers a yes/no question; asked 报谁批, the line
+    starts with the rule."""
+    line = first(assistant.ask("给党员处分，支部大会通过后还要报谁批？"))
+    assert "基层委员会" in line and not re.match(r"答：(?:是|不是|要|需要|可以)。", line), line
+
+
+def test_a_once_only_extension_still_states_a_duration(assistant: Assistant) -> None:
+    """只能延长一次，不少于半年，最长不超过1年 names a frequency (一次) and the span asked."""
+    a = assistant.ask("预备期延长的话最少延多久、最多延多久")
+    assert a.direct and "半年" in first(a) and re.search("1年|一年", first(a)), first(a)
+
+
+def test_our_answer_that_adds_what_no_rule_says_still_answers(assistant: Assistant) -> None:
+    """The card states the month (第十条), then that no rule says whether back pay counts: a direct answer."""
+    a = assistant.ask("涨工资了，党费从哪个月开始按新的交")
+    assert a.direct and "当月" in first(a), first(a)
+
+
 def test_procedure_gives_the_steps_in_order(assistant: Assistant) -> None:
     a = assistant.ask("预备党员转正要走哪些程序？")
     line = first(a)

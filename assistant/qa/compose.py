@@ -82,6 +82,7 @@ _FORMS: dict[str, re.Pattern] = {
                          r"不列为|享有|没有"),
     "definition": re.compile(r"是指|是党|是.{0,30}的|即|称为|指的是|分为|包括|为"),
 }
+_PERIODIC_RE = re.compile(rf"每{_NUM}\s*(?:个月|年|周|天)")  # every so long: a frequency, not a span
 _STEP_WORDS_RE = re.compile(r"手续是|程序是|步骤|流程|程序：|手续：|依次|按照以下|首先|先[^，。；]{1,30}[，；]再")
 _STEP_CLAUSE_RE = re.compile(r"[，,](?:要|须|应当|并且|然后|再|经|报)")
 _PRINCIPLES_RE = re.compile(r"坚持|原则")
@@ -94,9 +95,10 @@ _STATES_EXCEPTION_RE = re.compile(r"(?:未|没有|不能|不足|无法|不在|�
                                   r"(?:没有?|未)(?:建立?|成立|设)?(?:党组织|党支部|单位)")
 # our answer to a yes/no question opens with its verdict (不算。…): it answers that question, not a number or a body
 _VERDICT_RE = re.compile(r"(?:一般)?(?:不?(?:可以|能|需要|要|算|是|会|必须|应当|允许)|有|没有|不一定|不用)[。，,]")
+_PROHIBITS_RE = re.compile(r"严禁|禁止|不得|不准|不允许")
 _MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多")
 _MIN_RE = re.compile(r"不少于|至少|以上|不低于|起码|满")
-_NEGATIVE_RE = re.compile(r"不得|不能|不可|不予|不准|禁止|严禁|不应|不宜|不再|无权|不允许|不作为|不列为|不算|不计|不需要|不必|无需|"
+_NEGATIVE_RE = re.compile(r"不得|不能|一律不|不可|不予|不准|禁止|严禁|不应|不宜|不再|无权|不允许|不作为|不列为|不算|不计|不需要|不必|无需|"
                           r"不是|没有(?:表决权|选举权|被选举权)|不享有|不发展|不收|不转|不接收|不批准|不承认|不一律|不一定")
 
 
@@ -145,7 +147,7 @@ class Candidate:
     pos: int        # the sentence's place in its passage
     asked: str = ""  # the card question this sentence answers
     tail: tuple[str, ...] = ()  # the enumeration after a lead sentence ending in "："
-    no_rule: bool = False  # the sentence says the texts set no rule for this
+    no_rule: bool = False  # the sentence (our answer: its first) says the texts set no rule for this
     phrasings: tuple[str, ...] = ()  # our colloquial questions anchored in this sentence
 
     @property
@@ -247,8 +249,9 @@ def candidates(p: Passage, rank: int) -> list[Candidate]:
         for sent in sentences:
             if len(sent) > 3 and not sent.endswith(("？", "?")):
                 lead = sent.endswith(("：", ":"))
+                opening = re.split(r"(?<=[。！？])", sent)[0]  # our answer may state a rule, then what no rule says
                 out.append(Candidate(sent, p, rank, len(out), this_asked, tuple(tail) if lead else (),
-                                     bool(_NO_RULE_RE.search(sent))))
+                                     bool(_NO_RULE_RE.search(opening))))
     for question, anchor in (json.loads(p.anchors) if p.anchors else []):
         a = _plain(anchor)
         for c in out:
@@ -345,13 +348,25 @@ def _polarity(ask: Ask, c: Candidate, cover: Coverage) -> str | None:
     (能不收吗、可以不参加吗), where the rule's own words answer better than a bare yes or no."""
     if _ASKS_NEGATION_RE.search(ask.text):
         return None
-    clauses = [x for x in re.split(r"[，；,;]", c.text) if _FORMS["yes_no"].search(x) or _NEGATIVE_RE.search(x)]
+    clauses = [x for x in re.split(r"[，；,;]", c.text) if (_FORMS["yes_no"].search(x) or _NEGATIVE_RE.search(x))
+               and not x.endswith("的")]  # …不能参加会议的, is the case, not the rule
     if not clauses:
         return None
     best = max(clauses, key=cover)
     if cover(best) < MIN_CLAUSE_COVER:
         return None
+    if ask.yes_no_words()[0] in ("会", "算") and _PROHIBITS_RE.search(best):
+        return None  # 会不会算公款旅游: a ban on the thing does not say whether this case is it
     return "no" if _NEGATIVE_RE.search(best) else "yes"
+
+
+def _only_frequency(text: str) -> bool:
+    """Whether a sentence gives a time only as a frequency (每半年考察一次), no span besides it
+    (每届任期3年 and 只能延长一次，不少于半年 state a duration)."""
+    if not _FORMS["frequency"].search(text):
+        return False
+    rest = _PERIODIC_RE.sub("", _FORMS["frequency"].sub("", text))
+    return not _FORMS["duration"].search(rest)
 
 
 def _about(words: Sequence[str], ask: Ask) -> list[str]:
@@ -431,6 +446,9 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate]) -> s
         text = _section_line(c, pool)
     if len(text) > MAX_LINE:
         text = text[:MAX_LINE].rstrip("；，、") + "……"
+    verdict = _VERDICT_RE.match(text) if c.asked and ask.kind != "yes_no" else None
+    if verdict and verdict.group().endswith("。") and len(text) > verdict.end():  # 不是。… answers another question
+        text = text[verdict.end():]
     if ask.kind == "yes_no" and not c.asked:  # our own answers already open with their yes or no
         verdict = _polarity(ask, c, cover)
         if verdict:
@@ -500,7 +518,7 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
             cov = min(1.0, cov + 0.5 * cover(best.c.passage.context, partial=0.0))
         bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
         states_it = best.strength >= 0.5 and (bound is None or bound.search(best.c.full)) and not (
-            ask.kind == "duration" and _FORMS["frequency"].search(best.c.full))
+            ask.kind == "duration" and _only_frequency(best.c.full))
         direct = not best.c.no_rule and _direct(ask, best, cov, states_it)
         steps = None if direct or best.c.no_rule else next((s for s in scored if _card_steps(ask, s, cover, question)), None)
         if steps is not None:
