@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator
 
-from ..citations import LABEL_RE, cited_refs, same_title, status_word
+from ..citations import cited_refs, same_title, status_word
 from ..numerals import cn_to_int
 from .compose import Passage, QuestionVectors, answer_parts, first_line, key_points, related
 from .dues import Dues, added_numbers, dues_for, income_in
@@ -38,7 +38,6 @@ INTENT_RE = re.compile(r"多久|多长时间|几次|多少|怎么(?:办|算|交|
 MARKER_RE = re.compile(r"\[(\d{1,2})\]")
 NOT_DIRECT_RE = re.compile(r"(?:答[：:])?\s*(?:没有找到直接规定|知识库中没有找到)")
 CIRCLED_RE = re.compile(r"[\u2460-\u24ff\u2776-\u2793]")  # ①…⑳ enumerate steps; NFKC would make them digits
-LIST_MARK_RE = re.compile(r"^(?:[-*•·]\s*|\d{1,2}[.、．](?!\d)\s*|[（(][一二三四五六七八九十]+[）)]\s*|#+\s*)+")
 UNIT = r"(?:个月|年|月|日|天|人|次|名|周|小时|学时|届|个|元|倍|%|％)"
 
 
@@ -140,31 +139,6 @@ def verify(text: str, sources: list[Source], allowed: frozenset[str] = frozenset
 
 
 # -- offline answer ----------------------------------------------------------
-def _units(text: str) -> list[tuple[str, str]]:
-    """(sentence, the card question it answers or "") for each statement of a passage.
-    An enumeration joined by ；stays whole so a rate table is never cut. A card's "问：…" line is
-    never a statement: it is matched along with its "答：…" line, so the direct answer is an answer."""
-    out: list[tuple[str, str]] = []
-    asked = ""
-    for raw in text.split("\n"):
-        line = re.sub(rf"^{LABEL_RE.pattern}(?:（续）)?[\s\u3000]*", "", raw.strip())
-        line = LIST_MARK_RE.sub("", line).strip()
-        if not line:
-            continue
-        if line.startswith(("问：", "问:")):
-            asked = line[2:].strip()
-            continue
-        context = ""
-        if line.startswith(("答：", "答:")):
-            line, context = line[2:].strip(), asked
-        asked = ""
-        for sent in re.split(r"(?<=[。！？])", line):
-            sent = sent.strip()
-            if len(sent) > 3 and not sent.endswith(("？", "?")):
-                out.append((sent, context))
-    return out
-
-
 def compose_offline(question: str, sources: list[Source], lexical, lexicon: dict[str, list[str]],
                     dues: Dues | None = None, vectors: QuestionVectors = QuestionVectors()) -> tuple[str, bool]:
     """(text, direct): a first line that states what was asked — or, when no passage states it,

@@ -82,6 +82,7 @@ _FORMS: dict[str, re.Pattern] = {
                          r"不列为|享有|没有"),
     "definition": re.compile(r"是指|是党|是.{0,30}的|即|称为|指的是|分为|包括|为"),
 }
+_SENTENCE_END_RE = re.compile(r"(?<=[。！？])")
 _PERIODIC_RE = re.compile(rf"每{_NUM}\s*(?:个月|年|周|天)")  # every so long: a frequency, not a span
 _STEP_WORDS_RE = re.compile(r"手续是|程序是|步骤|流程|程序：|手续：|依次|按照以下|首先|先[^，。；]{1,30}[，；]再")
 _STEP_CLAUSE_RE = re.compile(r"[，,](?:要|须|应当|并且|然后|再|经|报)")
@@ -245,11 +246,11 @@ def candidates(p: Passage, rank: int) -> list[Candidate]:
                 tail.append(item.rstrip("。；;"))
                 i += 1
         # our own answers stay whole (一般不能。临时党支部不发展党员…); a regulation's lines split into sentences
-        sentences = [line] if this_asked else [s.strip() for s in re.split(r"(?<=[。！？])", line) if s.strip()]
+        sentences = [line] if this_asked else [s.strip() for s in _SENTENCE_END_RE.split(line) if s.strip()]
         for sent in sentences:
             if len(sent) > 3 and not sent.endswith(("？", "?")):
                 lead = sent.endswith(("：", ":"))
-                opening = re.split(r"(?<=[。！？])", sent)[0]  # our answer may state a rule, then what no rule says
+                opening = _SENTENCE_END_RE.split(sent)[0]  # our answer may state a rule, then what no rule says
                 out.append(Candidate(sent, p, rank, len(out), this_asked, tuple(tail) if lead else (),
                                      bool(_NO_RULE_RE.search(opening))))
     for question, anchor in (json.loads(p.anchors) if p.anchors else []):
@@ -446,9 +447,9 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate]) -> s
         text = _section_line(c, pool)
     if len(text) > MAX_LINE:
         text = text[:MAX_LINE].rstrip("；，、") + "……"
-    verdict = _VERDICT_RE.match(text) if c.asked and ask.kind != "yes_no" else None
-    if verdict and verdict.group().endswith("。") and len(text) > verdict.end():  # 不是。… answers another question
-        text = text[verdict.end():]
+    theirs = _VERDICT_RE.match(text) if c.asked and ask.kind != "yes_no" else None
+    if theirs and theirs.group().endswith("。") and len(text) > theirs.end():  # 不是。… answers another question
+        text = text[theirs.end():]
     if ask.kind == "yes_no" and not c.asked:  # our own answers already open with their yes or no
         verdict = _polarity(ask, c, cover)
         if verdict:
