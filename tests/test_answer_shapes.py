@@ -136,6 +136,36 @@ def test_our_answer_that_adds_what_no_rule_says_still_answers(assistant: Assista
     assert a.direct and "当月" in first(a), first(a)
 
 
+@pytest.mark.parametrize("question, wanted, not_wanted", [
+    ("我们机关有120名党员，该设机关党委吗", "100人以上的", "答：可以。不足100人"),  # not the clause for fewer than 100
+    ("我们机关有150名党员，应该设什么党组织？", "100人以上的", NOT_DIRECT),
+    ("机关有60个党员设什么组织", "50人以上、100人以下", NOT_DIRECT),
+    ("我们支部有12个党员，要设支部委员会吗", "7人以上", NOT_DIRECT),
+])
+def test_a_stated_head_count_gets_the_rule_for_that_size(assistant: Assistant, question: str, wanted: str,
+                                                          not_wanted: str) -> None:
+    a = assistant.ask(question)
+    assert a.direct and wanted in first(a) and not_wanted not in first(a), first(a)
+
+
+def test_a_head_count_stated_is_the_case_not_the_number_asked(assistant: Assistant) -> None:
+    """支部有9名正式党员，支委会设几个人: 7人以上的…应当设立 is the case the 9 meets; the size asked is 3至5人."""
+    line = first(assistant.ask("支部有9名正式党员，支委会设几个人？"))
+    assert re.search("3至5人|三至五人", line), line
+
+
+def test_conditions_on_members() -> None:
+    from assistant.qa.counts import fits, fitting_segments, stated_count
+
+    assert [stated_count(q) for q in ("我们机关有一百五十名党员", "就两个正式党员", "党员人数有60人", "一个支部最多几个党员")] == [
+        150, 2, 60, None]
+    rule = "机关党员50人以上、100人以下的，设党总支；不足50人的，经批准也可以设"
+    assert [fits(n, rule) for n in (30, 60, 100, 120)] == [True, True, True, False]
+    assert fitting_segments(60, rule) == "机关党员50人以上、100人以下的，设党总支"
+    assert fits(2, "正式党员3人以上就应当成立党支部") is False
+    assert fits(9, "党支部委员会由3至5人组成，一般不超过7人。") is None  # the size of a body, no condition on members
+
+
 def test_procedure_gives_the_steps_in_order(assistant: Assistant) -> None:
     a = assistant.ask("预备党员转正要走哪些程序？")
     line = first(a)

@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 from ..citations import LABEL_RE
 from ..knowledge import OUR_KINDS
 from .asks import PROCEDURE_WORDS, Ask, analyse, subject_words
+from .counts import fits, fitting_segments, stated_count, without_conditions, without_count
 from .retrieve import expand_query
 
 # Weights and thresholds, chosen on bench/devset.jsonl + bench/realdev.jsonl (and, for the per-kind
@@ -36,6 +37,7 @@ from .retrieve import expand_query
 W_COVER, W_CONTEXT, W_KIND, W_MATCH, W_SECTION, W_BOUND, W_RANK, W_POS = 1.5, 0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.03
 W_DENSE, DENSE_FLOOR = 20.0, 0.85  # the dense similarity of our closest question, above the floor
 W_EXCEPTION = 2.0       # a question stating an absence (书记出差了、没单位) wants the clause for that case
+W_COUNT = 1.0           # a question stating a head count (有120名党员) wants the rule whose condition it meets
 IDF_CAP = 4.0           # a very rare word weighs no more than this
 GENERIC_CAP = 1.0       # nor a word naming a procedure more than this (入党的流程: 入党 is the subject)
 MIN_MATCH = 0.55        # one of our questions this close to the user's (in words) makes its answer direct
@@ -337,19 +339,23 @@ def kind_strength(kind: str, text: str) -> float:
     return 1.0 if form is None or form.search(text) else 0.0
 
 
-def _strength(ask: Ask, c: Candidate) -> float:
+def _strength(ask: Ask, c: Candidate, count: int | None = None) -> float:
+    """How well the candidate states the kind asked; with a stated head count, a number in the
+    rule's condition (7人以上的) is the case, not the number asked (支委会设几个人)."""
     section_fits = any(k in SECTION_KINDS.get(c.passage.section, ()) for k in ask.kinds)
-    return 1.0 if section_fits else max(kind_strength(k, c.full) for k in ask.kinds)
+    text = c.full if count is None else without_conditions(c.full)
+    return 1.0 if section_fits else max(kind_strength(k, text) for k in ask.kinds)
 
 
-def _polarity(ask: Ask, c: Candidate, cover: Coverage) -> str | None:
+def _polarity(ask: Ask, c: Candidate, cover: Coverage, count: int | None = None) -> str | None:
     """'yes' or 'no' as the sentence's deciding clause says it: of the clauses that carry a
     modal (可以, 应当, 不得…), the one most about the question's subject. None when unclear —
     no such clause says much of the subject, or the question itself asks about a negation
     (能不收吗、可以不参加吗), where the rule's own words answer better than a bare yes or no."""
     if _ASKS_NEGATION_RE.search(ask.text):
         return None
-    clauses = [x for x in re.split(r"[，；,;]", c.text) if (_FORMS["yes_no"].search(x) or _NEGATIVE_RE.search(x))
+    text = c.text if count is None else fitting_segments(count, c.text)  # 120名: the 100人以上的 clause decides
+    clauses = [x for x in re.split(r"[，；,;]", text) if (_FORMS["yes_no"].search(x) or _NEGATIVE_RE.search(x))
                and not x.endswith("的")]  # …不能参加会议的, is the case, not the rule
     if not clauses:
         return None
@@ -416,17 +422,23 @@ class _Scored:
 
 
 def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float = 0.0,
-           exception: bool = False) -> _Scored:
-    """A candidate's score for an ask; ``exception``: the question states an absence or exception."""
+           exception: bool = False, count: int | None = None) -> _Scored:
+    """A candidate's score for an ask; ``exception``: the question states an absence or exception;
+    ``count``: the head count it states (a rule for another size scores lower, our own answer excepted)."""
     text = f"{c.asked} {c.full}"
     cov = cover(text)
-    strength = _strength(ask, c)
+    strength = _strength(ask, c, count)
+    if count is not None and ask.kind == "number" and not strength:
+        match = dense = 0.0  # our question asked the size a rule sets a body up at; this one states it
     bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
     section_fits = any(k in SECTION_KINDS.get(c.passage.section, ()) for k in ask.kinds)
     score = (W_COVER * cov + W_CONTEXT * cover(c.passage.context) + W_KIND * strength + W_MATCH * match
              + (W_SECTION if section_fits else 0.0) + (W_BOUND if bound is not None and bound.search(c.text) else 0.0)
              + W_DENSE * max(0.0, dense - DENSE_FLOOR) - W_RANK * c.rank - W_POS * c.pos
              + (W_EXCEPTION if exception and _STATES_EXCEPTION_RE.search(text) else 0.0))
+    holds = fits(count, c.full) if count is not None and ask.kind != "number" else None
+    if holds or (holds is False and not c.asked):
+        score += W_COUNT if holds else -W_COUNT
     return _Scored(c, score, cov, match, strength, cover(text, partial=0.0), dense)
 
 
@@ -436,7 +448,7 @@ def _section_line(c: Candidate, pool: list[Candidate]) -> str:
     return "；".join(f"{i}. {t}" for i, t in enumerate(items, 1)) + "。" if len(items) > 1 else c.text
 
 
-def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate]) -> str:
+def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate], count: int | None = None) -> str:
     """The first-line text for a chosen sentence: yes/no first, enumeration carried along."""
     c = s.c
     text = c.text
@@ -451,7 +463,7 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate]) -> s
     if theirs and theirs.group().endswith("。") and len(text) > theirs.end():  # 不是。… answers another question
         text = text[theirs.end():]
     if ask.kind == "yes_no" and not c.asked:  # our own answers already open with their yes or no
-        verdict = _polarity(ask, c, cover)
+        verdict = _polarity(ask, c, cover, count)
         if verdict:
             yes, no = ask.yes_no_words()
             text = f"{yes if verdict == 'yes' else no}。{text}"
@@ -499,15 +511,16 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
     """The answer to each ask of the question from the retrieved passages (best first)."""
     idf = idf_of(lexical)
     pool = [c for rank, p in enumerate(passages) for c in candidates(p, rank)]
-    whole_words = subject_words(question)
+    count = stated_count(question)
+    whole_words = without_count(subject_words(question), count)
     whole = Coverage(whole_words, idf, lexicon)
     parts: list[Part] = []
     used: set[str] = set()
     exception = bool(_ASKS_EXCEPTION_RE.search(question))
     for ask in analyse(question):
-        cover = Coverage(_about(subject_words(ask.text) + whole_words, ask), idf, lexicon)
+        cover = Coverage(_about(without_count(subject_words(ask.text), count) + whole_words, ask), idf, lexicon)
         match_cover = Coverage(_about(whole_words, ask), idf, lexicon) if ask.kind == "steps" else whole
-        scored = [_score(ask, c, cover, *_best_match(match_cover, c, idf, lexicon, question, ask, vectors), exception)
+        scored = [_score(ask, c, cover, *_best_match(match_cover, c, idf, lexicon, question, ask, vectors), exception, count)
                   for c in pool if c.text not in used]
         if not scored:
             parts.append(Part(ask, "", None, False))
@@ -527,7 +540,7 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         practice = _practice(ask, best, scored, states_it) if not direct and best.c.passage.kind == "practice" else None
         if practice is not None:
             best, direct = practice, True
-        line = ("（地方实践，非党内法规规定）" if practice is not None else "") + _line_for(ask, best, cover, pool)
+        line = ("（地方实践，非党内法规规定）" if practice is not None else "") + _line_for(ask, best, cover, pool, count)
         used.add(best.c.text)
         parts.append(Part(ask, line, best.c.passage.n, direct, [s for s in scored if s is not best], best))
     return parts
