@@ -136,6 +136,14 @@ def test_our_answer_that_adds_what_no_rule_says_still_answers(assistant: Assista
     assert a.direct and "当月" in first(a), first(a)
 
 
+def test_a_cited_rule_before_what_no_rule_says_is_its_own_statement(assistant: Assistant) -> None:
+    """Our answer 书记每年至少讲1次（…第十六条）；其他领导干部的具体次数…没有规定 answers the 书记's count; asked
+    whether online study counts toward the hours, the card's 能否计入…没有规定 is what it says."""
+    a = assistant.ask("党组书记一年至少要讲几次党课？")
+    assert a.direct and "1次" in first(a) and "没有规定" not in first(a), first(a)
+    assert not assistant.ask("网上学习算不算学时").direct
+
+
 @pytest.mark.parametrize("question, wanted, not_wanted", [
     ("我们机关有120名党员，该设机关党委吗", "100人以上的", "答：可以。不足100人"),  # not the clause for fewer than 100
     ("我们机关有150名党员，应该设什么党组织？", "100人以上的", NOT_DIRECT),

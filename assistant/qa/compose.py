@@ -218,6 +218,15 @@ def ask_key(model_key: str, question: str) -> str:
     return text_key(f"{model_key}:query", question)
 
 
+def _statements(sentence: str) -> list[str]:
+    """A sentence of a card as its statements: a rule with its citation and then what no rule says
+    (…书记每年至少讲1次（《…》第十六条）；其他领导干部的具体次数…没有规定) are two."""
+    m = re.search(r"（《[^》]+》第[^）]+）[；;]", sentence)
+    if m and _NO_RULE_RE.search(sentence[m.end():]) and not _NO_RULE_RE.search(sentence[:m.end()]):
+        return [sentence[:m.end() - 1] + "。", sentence[m.end():]]
+    return [sentence]
+
+
 def candidates(p: Passage, rank: int) -> list[Candidate]:
     """Every statement of a passage: card answers with their questions, sentences with the
     phrasings anchored in them, enumerations kept with their lead, Markdown removed."""
@@ -247,14 +256,15 @@ def candidates(p: Passage, rank: int) -> list[Candidate]:
                     break
                 tail.append(item.rstrip("。；;"))
                 i += 1
-        # our own answers stay whole (一般不能。临时党支部不发展党员…); a regulation's lines split into sentences
-        sentences = [line] if this_asked else [s.strip() for s in _SENTENCE_END_RE.split(line) if s.strip()]
+        # our own answers stay whole (一般不能。临时党支部不发展党员…) but for what no rule says after a cited rule;
+        # a regulation's lines split into sentences
+        sentences = _statements(line) if this_asked else [t for s in _SENTENCE_END_RE.split(line) if s.strip()
+                                                          for t in _statements(s.strip())]
         for sent in sentences:
             if len(sent) > 3 and not sent.endswith(("？", "?")):
                 lead = sent.endswith(("：", ":"))
-                opening = _SENTENCE_END_RE.split(sent)[0]  # our answer may state a rule, then what no rule says
                 out.append(Candidate(sent, p, rank, len(out), this_asked, tuple(tail) if lead else (),
-                                     bool(_NO_RULE_RE.search(opening))))
+                                     bool(_NO_RULE_RE.search(_SENTENCE_END_RE.split(sent)[0]))))
     for question, anchor in (json.loads(p.anchors) if p.anchors else []):
         a = _plain(anchor)
         for c in out:
