@@ -136,6 +136,17 @@ def test_our_answer_that_adds_what_no_rule_says_still_answers(assistant: Assista
     assert a.direct and "当月" in first(a), first(a)
 
 
+@pytest.mark.parametrize("question, verdict", [
+    ("卧床的老党员参加学习有硬性要求吗", "不作硬性要求"),
+    ("专职搞党务的人占的是行政编吗", "占"),
+])
+def test_our_answer_opening_with_its_verdict_answers_a_yes_no_question(assistant: Assistant, question: str,
+                                                                      verdict: str) -> None:
+    """Our answer 不作硬性要求。党组织…送学上门 states the yes or no though it holds no modal word (可以, 应当…)."""
+    a = assistant.ask(question)
+    assert a.direct and first(a).startswith(f"答：{verdict}。"), first(a)
+
+
 def test_a_cited_rule_before_what_no_rule_says_is_its_own_statement(assistant: Assistant) -> None:
     """Our answer 书记每年至少讲1次（…第十六条）；其他领导干部的具体次数…没有规定 answers the 书记's count; asked
     whether online study counts toward the hours, the card's 能否计入…没有规定 is what it says."""

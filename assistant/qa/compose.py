@@ -98,6 +98,7 @@ _STATES_EXCEPTION_RE = re.compile(r"(?:未|没有|不能|不足|无法|不在|�
                                   r"(?:没有?|未)(?:建立?|成立|设)?(?:党组织|党支部|单位)")
 # our answer to a yes/no question opens with its verdict (不算。…): it answers that question, not a number or a body
 _VERDICT_RE = re.compile(r"(?:一般)?(?:不?(?:可以|能|需要|要|算|是|会|必须|应当|允许)|有|没有|不一定|不用)[。，,]")
+_OWN_VERDICT_RE = re.compile(r"[^，。；：,;:（(]{1,6}。")  # a short first sentence of ours: its verdict
 _PROHIBITS_RE = re.compile(r"严禁|禁止|不得|不准|不允许")
 _MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多")
 _MIN_RE = re.compile(r"不少于|至少|以上|不低于|起码|满")
@@ -353,8 +354,10 @@ def _strength(ask: Ask, c: Candidate, count: int | None = None) -> float:
     """How well the candidate states the kind asked; with a stated head count, a number in the
     rule's condition (7人以上的) is the case, not the number asked (支委会设几个人)."""
     section_fits = any(k in SECTION_KINDS.get(c.passage.section, ()) for k in ask.kinds)
+    if section_fits or (ask.kind == "yes_no" and c.asked and _OWN_VERDICT_RE.match(c.text)):
+        return 1.0  # our answer to a yes/no question opens with its verdict (一般不办理。…)
     text = c.full if count is None else without_conditions(c.full)
-    return 1.0 if section_fits else max(kind_strength(k, text) for k in ask.kinds)
+    return max(kind_strength(k, text) for k in ask.kinds)
 
 
 def _polarity(ask: Ask, c: Candidate, cover: Coverage, count: int | None = None) -> str | None:
