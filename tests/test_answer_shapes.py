@@ -160,6 +160,7 @@ def test_a_cited_rule_before_what_no_rule_says_is_its_own_statement(assistant: A
     ("我们机关有150名党员，应该设什么党组织？", "100人以上的", NOT_DIRECT),
     ("机关有60个党员设什么组织", "50人以上、100人以下", NOT_DIRECT),
     ("我们支部有12个党员，要设支部委员会吗", "7人以上", NOT_DIRECT),
+    ("正式党员不到3个的单位建什么支部", "联合党支部", "3人以上"),  # fewer than 3: not the rule for 3 or more
 ])
 def test_a_stated_head_count_gets_the_rule_for_that_size(assistant: Assistant, question: str, wanted: str,
                                                           not_wanted: str) -> None:
@@ -176,8 +177,8 @@ def test_a_head_count_stated_is_the_case_not_the_number_asked(assistant: Assista
 def test_conditions_on_members() -> None:
     from assistant.qa.counts import fits, fitting_segments, stated_count
 
-    assert [stated_count(q) for q in ("我们机关有一百五十名党员", "就两个正式党员", "党员人数有60人", "一个支部最多几个党员")] == [
-        150, 2, 60, None]
+    assert [stated_count(q) for q in ("我们机关有一百五十名党员", "就两个正式党员", "党员人数有60人", "不足三人的单位",
+                                      "一个支部最多几个党员")] == [150, 2, 60, 2, None]
     rule = "机关党员50人以上、100人以下的，设党总支；不足50人的，经批准也可以设"
     assert [fits(n, rule) for n in (30, 60, 100, 120)] == [True, True, True, False]
     assert fitting_segments(60, rule) == "机关党员50人以上、100人以下的，设党总支"

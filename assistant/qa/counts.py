@@ -34,8 +34,14 @@ def _int(text: str) -> int | None:
         return None
 
 
+_FEWER_RE = re.compile(rf"(?:不足|不到|少于|不满)\s*{_N}\s*(?:名|个|位|人)")
+
+
 def stated_count(question: str) -> int | None:
-    """The number of members the question states (我们机关有120名党员 → 120), or None."""
+    """The number of members the question states (我们机关有120名党员 → 120; 不足三人的单位 → 2), or None."""
+    m = _FEWER_RE.search(question)
+    if m and (n := _int(m.group(1))) is not None:
+        return n - 1
     for pattern in _STATED_RES:
         m = pattern.search(question)
         if m and (n := _int(m.group(1))) is not None:
