@@ -136,6 +136,35 @@ def test_our_answer_that_adds_what_no_rule_says_still_answers(assistant: Assista
     assert a.direct and "当月" in first(a), first(a)
 
 
+@pytest.mark.parametrize("question, filled", [
+    ("党的全国代表大会每（）举行一次", "“五年”"),
+    ("全国代表大会每 一次,由中央委员会召集", "五年"),  # a space for the blank, as typed on a Q&A site
+    ("中央书记处是____的办事机构", "“中央政治局和它的常务委员会”"),
+])
+def test_a_fill_in_question_gets_what_the_quoted_rule_puts_in_the_blank(assistant: Assistant, question: str,
+                                                                      filled: str) -> None:
+    a = assistant.ask(question)
+    line = first(a)
+    assert a.direct and line.startswith("答：“") and filled in line.split("。")[0], line
+    assert "中国共产党章程" in a.answer.split("依据：")[1]
+
+
+def test_blanks_and_their_fillers() -> None:
+    from assistant.qa.blanks import fill, pieces
+
+    assert pieces("支委会多久开一次？") is None
+    several = pieces("全面推进党的（）、（）、（）、作风建设")
+    assert fill(several, "全面推进党的政治建设、思想建设、组织建设、作风建设、纪律建设") == (["政治建设", "思想建设", "组织建设"], 13)
+    at_start = pieces("（）是我们党执政兴国的第一要务。")
+    assert fill(at_start, "坚持以经济建设为中心，发展是我们党执政兴国的第一要务。")[0] == ["发展"]
+    assert fill(at_start, "发展党员是党的建设的经常性工作。") is None  # the words around the blank are not there
+
+
+def test_spaces_between_words_that_quote_no_rule_are_an_ordinary_question(assistant: Assistant) -> None:
+    a = assistant.ask("支委会 多久 开一次")
+    assert a.direct and "每月" in first(a) and not first(a).startswith("答：“"), first(a)
+
+
 @pytest.mark.parametrize("question, verdict", [
     ("卧床的老党员参加学习有硬性要求吗", "不作硬性要求"),
     ("专职搞党务的人占的是行政编吗", "占"),

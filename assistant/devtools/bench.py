@@ -69,10 +69,10 @@ SET_NOTES = {"devset": "口语，调参所用", "realdev": "真实提问，调�
              "procblind": "程序类问法，盲测"}
 
 
-def _answer_keys(app: App, settings: Settings) -> list[str]:
+def _answer_keys(app: App, settings: Settings, quiz: Path) -> list[str]:
     """Issue 11's figures: does the first line state what was asked (answer keys), for the
     product configuration (this data dir: the corpus and our cards) and a fresh machine (our
-    cards only), side by side."""
+    cards only), side by side; the external quiz bank's fill-in items (the answer is the key) too."""
     from .grade import grade_set
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,14 +81,16 @@ def _answer_keys(app: App, settings: Settings) -> list[str]:
         lines = ["## 回答第一行是否答所问（答案要点）", "",
                  "| 问题集 | 配置 | 可答：答对 | 可答：未直接回答 | 可答：答错 | 不可答：拒答或说明无直接规定 | 答错占全部 |",
                  "|---|---|---|---|---|---|---|"]
-        for name in SETS:
-            path = BENCH_DIR / f"{name}.jsonl"
-            if not path.exists():
-                continue
-            items = [i for i in load_questions(path) if not i.get("doc") or i.get("keys")]
+        sets = [(f"{name}（{SET_NOTES[name]}）", [i for i in load_questions(BENCH_DIR / f"{name}.jsonl")
+                                                if not i.get("doc") or i.get("keys")])
+                for name in SETS if (BENCH_DIR / f"{name}.jsonl").exists()]
+        if quiz.exists():
+            sets.append(("外部题库（填空题，答案出现在语料中）",
+                         [dict(i, keys=[[i["must_contain"]]]) for i in quiz_items(quiz, quiz.parent.parent)]))
+        for name, items in sets:
             for label, a in (("产品配置", app), ("新机器", fresh)):
                 r = grade_set(items, a)
-                lines.append(f"| {name}（{SET_NOTES[name]}） | {label} | {r['correct']} | {r['declined_answerable']} | "
+                lines.append(f"| {name} | {label} | {r['correct']} | {r['declined_answerable']} | "
                              f"{r['wrong_answerable']} | {r['declined_unanswerable']} | {r['wrong_all']} |")
     return lines + ["", "要求（issue 11）：答对 ≥ 0.85（口语 dev）/ ≥ 0.75（真实 dev），新机器 ≥ 0.65；答错占全部 ≤ 5%；"
                         "不可答拒答 ≥ 0.85；可答未直接回答 ≤ 15%。", ""]
@@ -171,7 +173,7 @@ def run(corpus_dir: Path, out_path: Path, k: int = 5) -> str:
                                  f"{row['p50_ms']:.1f} / {row['p95_ms']:.1f} |")
             lines.append("")
         lines += ["有知识卡时，首个引用是一张知识卡且该段卡片注明的依据正是标准条款，也算命中。", ""]
-        lines += _answer_keys(app, settings)
+        lines += _answer_keys(app, settings, corpus_dir / "quiz" / "autoAnswerDangjian-tk.jsonl")
         started, gradio_import = _app_startup(settings.data_dir)
         lines += ["## 应用启动（已有知识库）", "",
                   f"- `python app.py` 到页面可用：{started:.1f} 秒（要求 ≤ 12）",

@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 from ..citations import LABEL_RE
 from ..knowledge import OUR_KINDS
 from .asks import PROCEDURE_WORDS, Ask, analyse, subject_words
+from .blanks import fill, pieces
 from .counts import fits, fitting_segments, stated_count, without_conditions, without_count
 from .retrieve import expand_query
 
@@ -519,11 +520,29 @@ def _practice(ask: Ask, best: _Scored, scored: list[_Scored], states_it: bool) -
     return best if states_it else None
 
 
+def _filled(question: str, pool: list[Candidate]) -> Part | None:
+    """The answer to a fill-in-the-blank question (…每（）举行一次): the sentence that quotes most
+    of the words around its blanks, with what it puts in them first; None when none quotes them."""
+    blank = pieces(question)
+    if blank is None:
+        return None
+    found = [(f, c) for c in pool if not c.no_rule and (f := fill(blank, c.text))]
+    if not found:
+        return None
+    (fills, quoted), c = max(found, key=lambda x: (x[0][1], -x[1].rank, -x[1].pos))
+    line = "".join(f"“{f}”" for f in fills) + "。" + c.text
+    ask = Ask("blank", question, ("blank",), tuple(subject_words(question)))
+    return Part(ask, line, c.passage.n, True, [], _Scored(c, float(quoted), 1.0, 0.0))
+
+
 def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: dict[str, list[str]],
                  vectors: QuestionVectors = QuestionVectors()) -> list[Part]:
-    """The answer to each ask of the question from the retrieved passages (best first)."""
+    """The answer to each ask of the question from the retrieved passages (best first); a
+    fill-in-the-blank question has one, what the sentence quoting it puts in the blanks."""
     idf = idf_of(lexical)
     pool = [c for rank, p in enumerate(passages) for c in candidates(p, rank)]
+    if (filled := _filled(question, pool)) is not None:
+        return [filled]
     count = stated_count(question)
     whole_words = without_count(subject_words(question), count)
     whole = Coverage(whole_words, idf, lexicon)

@@ -1,0 +1,95 @@
+"""Fill-in-the-blank questions, as people paste them from a quiz (党的全国代表大会每（）举行一次):
+the blanks, the words around them, and what a sentence that quotes those words puts in each blank.
+
+A sentence answers such a question only when it holds the words on both sides of every blank (or
+on the one side a blank at either end has), in order; what stands between them is the answer.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# （）, (), ____, ＿＿, or a space between two Chinese characters (党的全国代表大会每 一次)
+BLANK_RE = re.compile(r"[（(]\s*[）)]|_{2,}|＿+|(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
+_TRAILING_RE = re.compile(r"(?:不少于|不多于|不超过|不低于|不得少于|不得超过|应当达到|达到)$")  # 到会人数不少于…
+_END_PUNCT = "。？?！!；;，,：: "
+_STOP = "，,。；;：:、？?！!"
+MAX_FILL = 40   # characters one blank may take
+MIN_SIDE = 2    # characters a side must match
+MIN_QUOTED = 6  # characters of the question's own words a sentence must hold
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s“”‘’\"']", "", unicodedata.normalize("NFKC", text))
+
+
+def pieces(question: str) -> list[str] | None:
+    """The question's words between its blanks (the first or last piece "" for a blank at an end),
+    or None when it has no blank."""
+    text = unicodedata.normalize("NFKC", question).strip()
+    parts = BLANK_RE.split(text)
+    if len(parts) == 1:
+        stripped = text.rstrip(_END_PUNCT)
+        if not _TRAILING_RE.search(stripped):
+            return None
+        parts = [stripped, ""]
+    parts = [_norm(p) for p in parts]
+    parts[-1] = parts[-1].rstrip(_END_PUNCT)
+    return parts if any(len(p) >= MIN_SIDE for p in parts) else None
+
+
+def _tail_in(piece: str, text: str) -> tuple[int, int] | None:
+    """The longest end of ``piece`` (at least MIN_SIDE characters) found in text: (begin, end)."""
+    for k in range(min(len(piece), 16), MIN_SIDE - 1, -1):
+        at = text.find(piece[-k:])
+        if at >= 0:
+            return at, at + k
+    return None
+
+
+def _head_in(piece: str, text: str, start: int, whole: bool) -> tuple[int, int] | None:
+    """Where ``piece`` (whole, or its longest start of at least MIN_SIDE characters) follows
+    within MAX_FILL characters after start: (begin, end)."""
+    sizes = [len(piece)] if whole else range(min(len(piece), 16), MIN_SIDE - 1, -1)
+    for k in sizes:
+        at = text.find(piece[:k], start + 1)
+        if 0 <= at <= start + MAX_FILL:
+            return at, at + k
+    return None
+
+
+def fill(question_pieces: list[str], sentence: str) -> tuple[list[str], int] | None:
+    """What the sentence puts in each blank and how many of the question's characters it quotes,
+    or None when it does not hold the words around every blank."""
+    text = _norm(sentence)
+    first, rest = question_pieces[0], question_pieces[1:]
+    fills: list[str] = []
+    quoted, pos = 0, -1
+    if first:
+        found = _tail_in(first, text)
+        if found is None:
+            return None
+        quoted, pos = found[1] - found[0], found[1] - 1
+    for i, piece in enumerate(rest):
+        if not piece:  # a blank at the end: up to the clause's end
+            m = re.match(rf"[^{_STOP}]{{1,{MAX_FILL}}}", text[pos + 1:])
+            if m is None:
+                return None
+            fills.append(m.group())
+            break
+        found = _head_in(piece, text, pos if first or i else -1, whole=i < len(rest) - 1)
+        if found is None and not first and i == 0:  # a blank at the start may be far from the sentence's start
+            found = _head_in(piece, text, max(-1, text.find(piece[:MIN_SIDE]) - 1), whole=len(rest) > 1)
+        if found is None:
+            return None
+        at, end = found
+        if not first and i == 0:  # a blank at the start: from the clause's start
+            filler = text[max(text.rfind(ch, 0, at) for ch in _STOP) + 1:at]
+        else:
+            filler = text[pos + 1:at]
+        if not filler or len(filler) > MAX_FILL or any(ch in filler for ch in "。；;"):
+            return None
+        fills.append(filler)
+        quoted += end - at
+        pos = end - 1
+    return (fills, quoted) if fills and quoted >= MIN_QUOTED else None
