@@ -136,6 +136,16 @@ def test_our_answer_that_adds_what_no_rule_says_still_answers(assistant: Assista
     assert a.direct and "当月" in first(a), first(a)
 
 
+@pytest.mark.parametrize("question, wanted", [
+    ("县委几年换届", "每届任期五年"),  # 县委 is the 县（旗）…市辖区的委员会 of 党章第二十七条
+    ("预备党员几年转正", "预备期为一年"),
+    ("在职党员党费标准是多少", "0.5％"),  # 标准 asks for the rates
+])
+def test_frequent_real_asks_reach_the_answering_sentence(assistant: Assistant, question: str, wanted: str) -> None:
+    a = assistant.ask(question)
+    assert a.direct and wanted in first(a), first(a)
+
+
 @pytest.mark.parametrize("question, filled", [
     ("党的全国代表大会每（）举行一次", "“五年”"),
     ("全国代表大会每 一次,由中央委员会召集", "五年"),  # a space for the blank, as typed on a Q&A site
