@@ -51,6 +51,7 @@ def first(answer: Answer) -> str:
     ("组织生活会咋开", ["steps"]),  # 咋 is the spoken 怎么
     ("什么是双重组织生活？", ["definition"]),
     ("临时党支部能不能发展党员？最多能存在多久？", ["yes_no", "duration"]),
+    ("支部多久要向党员公布一次党费收缴情况？", ["frequency"]),  # 多久…一次, words between
 ])
 def test_the_kind_of_answer_asked(question: str, kinds: list[str]) -> None:
     assert [a.kind for a in analyse(question)] == kinds
