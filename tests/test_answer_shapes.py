@@ -141,6 +141,7 @@ def test_our_answer_that_adds_what_no_rule_says_still_answers(assistant: Assista
     ("县委几年换届", "每届任期五年"),  # 县委 is the 县（旗）…市辖区的委员会 of 党章第二十七条
     ("预备党员几年转正", "预备期为一年"),
     ("在职党员党费标准是多少", "0.5％"),  # 标准 asks for the rates
+    ("入党最低要满多少岁？", "18岁"),  # 最低 is the bound asked, not a word the rule must hold
 ])
 def test_frequent_real_asks_reach_the_answering_sentence(assistant: Assistant, question: str, wanted: str) -> None:
     a = assistant.ask(question)
