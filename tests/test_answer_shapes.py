@@ -142,6 +142,7 @@ def test_our_answer_that_adds_what_no_rule_says_still_answers(assistant: Assista
     ("预备党员几年转正", "预备期为一年"),
     ("在职党员党费标准是多少", "0.5％"),  # 标准 asks for the rates
     ("入党最低要满多少岁？", "18岁"),  # 最低 is the bound asked, not a word the rule must hold
+    ("党员去外地工作，出去多久就得转组织关系？", "6个月"),  # 外地、出去 are the rule's 外出
 ])
 def test_frequent_real_asks_reach_the_answering_sentence(assistant: Assistant, question: str, wanted: str) -> None:
     a = assistant.ask(question)
