@@ -70,6 +70,15 @@ def test_a_situation_told_first_does_not_set_the_kind() -> None:
     assert [a.kinds for a in analyse("支部有9名正式党员，支委会设几个人？")] == [("number",)]
 
 
+def test_the_unit_of_a_count_is_no_subject_word() -> None:
+    """多少人才能表决 is 多少人 + 才能, not 人才 (talent); 多少人到会 is not 人到."""
+    from assistant.qa.asks import subject_words
+
+    assert "人才" not in subject_words("开党员大会要表决事项，得到多少人才能表决？")
+    assert subject_words("党员大会要多少人到会才有效") == ["党员大会", "有效"]
+    assert "人才培养" in subject_words("高校人才培养")
+
+
 def test_a_bound_is_part_of_the_ask() -> None:
     assert analyse("入党积极分子最长可以考察几年？")[0].bound == "max"
     assert analyse("支委会至少几个人到会才能开？")[0].bound == "min"

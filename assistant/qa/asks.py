@@ -108,12 +108,16 @@ CONTENT_CUES = frozenset("任期 期限 时限 有效期 人数 比例 标准 �
 _KEEP_ONE = frozenset("村镇县省市区乡校院所厂团票岁党")
 
 
+# 多少人才能表决, 几个人到会: 人 is the count's unit, not the start of 人才 or 人到
+_PERSON_UNIT_RE = re.compile(r"(?<=[几多少个两三四五六七八九十百\d])人(?=[才到])")
+
+
 def subject_words(text: str) -> list[str]:
     """The content words of a question (precise segmentation, fillers and cue words dropped)."""
     from .lexical import _jieba
 
     out = []
-    for w in _jieba().cut(unicodedata.normalize("NFKC", text)):
+    for w in _jieba().cut(_PERSON_UNIT_RE.sub("人 ", unicodedata.normalize("NFKC", text))):
         w = w.strip()
         if (not w or w in FILLER_WORDS or re.fullmatch(r"[\W_]+", w) or (len(w) == 1 and w not in _KEEP_ONE)
                 or (w not in CONTENT_CUES and any(CUE_RE[k].fullmatch(w) for k in CUE_RE))):
