@@ -127,6 +127,12 @@ def test_a_ban_does_not_say_whether_a_case_falls_under_it(assistant: Assistant) 
     assert not re.match(r"答：(?:会|不会|算|不算)。", line), line
 
 
+def test_the_rule_for_the_case_stated_answers_when_it_names_the_whole_subject(assistant: Assistant) -> None:
+    """书记休假了 states the case 书记不能参加会议的; that clause, naming 支委会、书记、主持, answers."""
+    a = assistant.ask("书记休假了，支委会能请副书记主持吗")
+    assert a.direct and first(a).startswith("答：可以。") and "委托" in first(a), first(a)
+
+
 def test_our_verdict_is_not_shown_for_another_kind_of_question(assistant: Assistant) -> None:
     """Our answer 不是。对党员的纪律处分…报党的基层委员会批准 answers a yes/no question; asked 报谁批, the line
     starts with the rule."""

@@ -48,6 +48,7 @@ MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this
 # at least this close in meaning, from a passage ranked at most this (0 = best): nearly all of it in general,
 # less where the kind's form is telling (a frequency, a body) or a yes/no rule matches closely in meaning
 FULL_COVER = (0.9, 0.93, 1)
+CASE_COVER = 0.9  # …or it is the clause for the case the question states and covers this much of the subject
 KIND_COVER = {"frequency": (0.5, 0.0, 99), "who": (0.5, 0.0, 99), "yes_no": (0.4, 0.94, 1)}
 PRACTICE_COVER = {"steps": 0.45, "definition": 0.9}  # a local-practice card covering this much of a how-to / what-is ask's subject answers it
 MAX_LINE = 220          # characters of a first line built from an enumeration
@@ -433,6 +434,7 @@ class _Scored:
     strength: float = 0.0
     exact: float = 0.0  # coverage without partial credit (deciding)
     dense: float = 0.0  # meaning match of our closest question
+    case: bool = False  # the clause for the absence or exception the question states (书记不能参加会议的，…)
 
 
 def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float = 0.0,
@@ -449,11 +451,11 @@ def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float =
     score = (W_COVER * cov + W_CONTEXT * cover(c.passage.context) + W_KIND * strength + W_MATCH * match
              + (W_SECTION if section_fits else 0.0) + (W_BOUND if bound is not None and bound.search(c.text) else 0.0)
              + W_DENSE * max(0.0, dense - DENSE_FLOOR) - W_RANK * c.rank - W_POS * c.pos
-             + (W_EXCEPTION if exception and _STATES_EXCEPTION_RE.search(text) else 0.0))
+             + (W_EXCEPTION if (case := exception and bool(_STATES_EXCEPTION_RE.search(text))) else 0.0))
     holds = fits(count, c.full) if count is not None and ask.kind != "number" else None
     if holds or (holds is False and not c.asked):
         score += W_COUNT if holds else -W_COUNT
-    return _Scored(c, score, cov, match, strength, cover(text, partial=0.0), dense)
+    return _Scored(c, score, cov, match, strength, cover(text, partial=0.0), dense, case)
 
 
 def _section_line(c: Candidate, pool: list[Candidate]) -> str:
@@ -489,6 +491,8 @@ def _direct(ask: Ask, best: _Scored, cov: float, states_it: bool) -> bool:
     verdict_only = ask.kind != "yes_no" and _VERDICT_RE.match(best.c.text)  # our answer to another kind of question
     if best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER and not verdict_only:
         return True
+    if states_it and best.case and best.exact >= CASE_COVER:
+        return True  # the rule for the very case the question states, naming all of its subject
     return states_it and (cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1] or any(
         best.exact >= e and best.dense >= d and best.c.rank <= r for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER))))
 
