@@ -70,13 +70,14 @@ def test_a_situation_told_first_does_not_set_the_kind() -> None:
     assert [a.kinds for a in analyse("支部有9名正式党员，支委会设几个人？")] == [("number",)]
 
 
-def test_the_unit_of_a_count_is_no_subject_word() -> None:
-    """多少人才能表决 is 多少人 + 才能, not 人才 (talent); 多少人到会 is not 人到."""
+def test_the_unit_of_a_count_and_a_year_are_no_subject_words() -> None:
+    """多少人才能表决 is 多少人 + 才能, not 人才 (talent); 多少人到会 is not 人到; a year is when it was asked."""
     from assistant.qa.asks import subject_words
 
     assert "人才" not in subject_words("开党员大会要表决事项，得到多少人才能表决？")
     assert subject_words("党员大会要多少人到会才有效") == ["党员大会", "有效"]
     assert "人才培养" in subject_words("高校人才培养")
+    assert subject_words("党员党费收缴标准2017") == ["党员", "党费", "收缴", "标准"]  # a year no rule repeats
 
 
 def test_a_bound_is_part_of_the_ask() -> None:

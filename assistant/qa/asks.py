@@ -119,7 +119,7 @@ def subject_words(text: str) -> list[str]:
     out = []
     for w in _jieba().cut(_PERSON_UNIT_RE.sub("人 ", unicodedata.normalize("NFKC", text))):
         w = w.strip()
-        if (not w or w in FILLER_WORDS or re.fullmatch(r"[\W_]+", w) or (len(w) == 1 and w not in _KEEP_ONE)
+        if (not w or w in FILLER_WORDS or re.fullmatch(r"[\W_]+|(?:19|20)\d\d年?版?", w) or (len(w) == 1 and w not in _KEEP_ONE)
                 or (w not in CONTENT_CUES and any(CUE_RE[k].fullmatch(w) for k in CUE_RE))):
             continue
         out.append(w)
