@@ -8,13 +8,15 @@ asked (a number, a frequency, a body, a list…), how closely one of our own que
 matches the user's (a card's 问/答 pair, or a phrasing of knowledge/questions anchored in that
 sentence), whether it sits in the card section that answers this kind of ask (什么时候, 谁来做,
 怎么做…), whether it is the rule's clause for the case the question states (书记出差了 → 书记不能
-参加会议的，…), and by its passage's rank. The best candidate answers the ask only when one of
-our questions matches it closely and it covers some of the subject, or when it states the kind
-asked and covers the subject well enough (or all of it, from one of the best two passages);
-a steps ask that nothing answers so gets the 怎么做 of the card about exactly its subject;
+参加会议的，…) or whose condition the head count it states meets (120名党员 → 100人以上的，…), and
+by its passage's rank. The best candidate answers the ask only when one of our questions matches
+it closely and it covers some of the subject, or when it states the kind asked and covers the
+subject well enough (or all of it, from one of the best two passages, or as the clause for the
+case stated); a steps ask that nothing answers so gets the 怎么做 of the card about exactly its subject;
 otherwise the answer says that no rule found states it and lists the most relevant passages.
 Yes/no asks open with the yes or no the sentence supports; steps and lists carry the
-enumeration that follows their lead sentence.
+enumeration that follows their lead sentence. A fill-in-the-blank question (assistant.qa.blanks)
+is answered by the sentence that quotes the words around its blanks, with what it puts in them.
 """
 from __future__ import annotations
 
@@ -443,6 +445,7 @@ def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float =
     ``count``: the head count it states (a rule for another size scores lower, our own answer excepted)."""
     text = f"{c.asked} {c.full}"
     cov = cover(text)
+    case = exception and bool(_STATES_EXCEPTION_RE.search(text))
     strength = _strength(ask, c, count)
     if count is not None and ask.kind == "number" and not strength:
         match = dense = 0.0  # our question asked the size a rule sets a body up at; this one states it
@@ -451,7 +454,7 @@ def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float =
     score = (W_COVER * cov + W_CONTEXT * cover(c.passage.context) + W_KIND * strength + W_MATCH * match
              + (W_SECTION if section_fits else 0.0) + (W_BOUND if bound is not None and bound.search(c.text) else 0.0)
              + W_DENSE * max(0.0, dense - DENSE_FLOOR) - W_RANK * c.rank - W_POS * c.pos
-             + (W_EXCEPTION if (case := exception and bool(_STATES_EXCEPTION_RE.search(text))) else 0.0))
+             + (W_EXCEPTION if case else 0.0))
     holds = fits(count, c.full) if count is not None and ask.kind != "number" else None
     if holds or (holds is False and not c.asked):
         score += W_COUNT if holds else -W_COUNT
@@ -535,7 +538,7 @@ def _filled(question: str, pool: list[Candidate]) -> Part | None:
         return None
     (fills, quoted), c = max(found, key=lambda x: (x[0][1], -x[1].rank, -x[1].pos))
     line = "".join(f"“{f}”" for f in fills) + "。" + c.text
-    ask = Ask("blank", question, ("blank",), tuple(subject_words(question)))
+    ask = Ask("blank", question, ("blank",), tuple(subject_words(question)))  # no kind of assistant.qa.asks: a quote
     return Part(ask, line, c.passage.n, True, [], _Scored(c, float(quoted), 1.0, 0.0))
 
 
