@@ -77,7 +77,7 @@ def fill(question_pieces: list[str], sentence: str) -> tuple[list[str], int] | N
                 return None
             fills.append(m.group())
             break
-        found = _head_in(piece, text, pos if first or i else -1, whole=i < len(rest) - 1)
+        found = _head_in(piece, text, pos, whole=i < len(rest) - 1)
         if found is None and not first and i == 0:  # a blank at the start may be far from the sentence's start
             found = _head_in(piece, text, max(-1, text.find(piece[:MIN_SIDE]) - 1), whole=len(rest) > 1)
         if found is None:

@@ -15,6 +15,7 @@ _N = r"(\d+|[零〇一二两三四五六七八九十百千]+)"
 # 我们机关有120名党员 / 就两个正式党员 / 党员人数有60人 / 党员共50名
 _STATED_RES = (re.compile(rf"{_N}\s*(?:名|个|位|人)?(?:正式|在职|预备)?党员"),
                re.compile(rf"党员(?:人数)?(?:有|共|一共|总共|是|为)?\s*{_N}\s*(?:名|人|个|位)"))
+_FEWER_RE = re.compile(rf"(?:不足|不到|少于|不满)\s*{_N}\s*(?:名|个|位|人)")  # 不足三人的单位: at most 2
 _PEOPLE = r"(?:人|名)"
 # a condition on a body's members, as a rule states it: followed by 的 (…以上的单位) or 就 (3人以上就应当…)
 _CONDITION_RES: tuple[tuple[re.Pattern, Callable[[int, int, int], bool]], ...] = (
@@ -28,13 +29,11 @@ _SEGMENT_RE = re.compile(r"[；;。]")
 
 
 def _int(text: str) -> int | None:
+    """A number written in digits or in Chinese (一百五十, 两), or None."""
     try:
         return int(cn2an.cn2an(text, "smart"))
     except (ValueError, KeyError, TypeError):
         return None
-
-
-_FEWER_RE = re.compile(rf"(?:不足|不到|少于|不满)\s*{_N}\s*(?:名|个|位|人)")
 
 
 def stated_count(question: str) -> int | None:
