@@ -26,7 +26,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from ..citations import LABEL_RE
+from ..citations import CITED_RUN_RE, LABEL_RE
 from ..knowledge import OUR_KINDS
 from .asks import PROCEDURE_WORDS, Ask, analyse, subject_words
 from .blanks import fill, pieces
@@ -102,6 +102,7 @@ _STATES_EXCEPTION_RE = re.compile(r"(?:未|没有|不能|不足|无法|不在|�
                                   r"(?:没有?|未)(?:建立?|成立|设)?(?:党组织|党支部|单位)")
 # our answer to a yes/no question opens with its verdict (不算。…): it answers that question, not a number or a body
 _VERDICT_RE = re.compile(r"(?:一般)?(?:不?(?:可以|能|需要|要|算|是|会|必须|应当|允许)|有|没有|不一定|不用)[。，,]")
+_CITED_THEN_CLAUSE_RE = re.compile(rf"（{CITED_RUN_RE.pattern}[^）]*）[；;]")  # …（《…》第十六条）；then more
 _OWN_VERDICT_RE = re.compile(r"[^，。；：,;:（(]{1,6}。")  # a short first sentence of ours: its verdict
 _PROHIBITS_RE = re.compile(r"严禁|禁止|不得|不准|不允许")
 _MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多")
@@ -226,7 +227,7 @@ def ask_key(model_key: str, question: str) -> str:
 def _statements(sentence: str) -> list[str]:
     """A sentence of a card as its statements: a rule with its citation and then what no rule says
     (…书记每年至少讲1次（《…》第十六条）；其他领导干部的具体次数…没有规定) are two."""
-    m = re.search(r"（《[^》]+》第[^）]+）[；;]", sentence)
+    m = _CITED_THEN_CLAUSE_RE.search(sentence)
     if m and _NO_RULE_RE.search(sentence[m.end():]) and not _NO_RULE_RE.search(sentence[:m.end()]):
         return [sentence[:m.end() - 1] + "。", sentence[m.end():]]
     return [sentence]

@@ -15,12 +15,13 @@ _N = r"(\d+|[零〇一二两三四五六七八九十百千]+)"
 # 我们机关有120名党员 / 就两个正式党员 / 党员人数有60人 / 党员共50名
 _STATED_RES = (re.compile(rf"{_N}\s*(?:名|个|位|人)?(?:正式|在职|预备)?党员"),
                re.compile(rf"党员(?:人数)?(?:有|共|一共|总共|是|为)?\s*{_N}\s*(?:名|人|个|位)"))
-_FEWER_RE = re.compile(rf"(?:不足|不到|少于|不满)\s*{_N}\s*(?:名|个|位|人)")  # 不足三人的单位: at most 2
+_FEWER = r"(?:不足|不到|少于|不满|未满)"  # fewer than: in a question (不足三人的单位: at most 2) and in a rule's condition
+_FEWER_RE = re.compile(rf"{_FEWER}\s*{_N}\s*(?:名|个|位|人)")
 _PEOPLE = r"(?:人|名)"
 # a condition on a body's members, as a rule states it: followed by 的 (…以上的单位) or 就 (3人以上就应当…)
 _CONDITION_RES: tuple[tuple[re.Pattern, Callable[[int, int, int], bool]], ...] = (
     (re.compile(rf"{_N}{_PEOPLE}以上[、，,至到]?{_N}{_PEOPLE}以下(?:的|就)"), lambda n, a, b: a <= n <= b),
-    (re.compile(rf"(?:不足|少于|不到|未满){_N}{_PEOPLE}(?:的|就)"), lambda n, a, _: n < a),
+    (re.compile(rf"{_FEWER}{_N}{_PEOPLE}(?:的|就)"), lambda n, a, _: n < a),
     (re.compile(rf"{_N}{_PEOPLE}以下(?:的|就)"), lambda n, a, _: n <= a),
     (re.compile(rf"(?:超过|多于){_N}{_PEOPLE}(?:的|就)"), lambda n, a, _: n > a),
     (re.compile(rf"{_N}{_PEOPLE}以上(?:的|就)"), lambda n, a, _: n >= a),
