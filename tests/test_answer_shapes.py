@@ -205,6 +205,17 @@ def test_our_answer_opening_with_its_verdict_answers_a_yes_no_question(assistant
     assert a.direct and first(a).startswith(f"答：{verdict}。"), first(a)
 
 
+@pytest.mark.parametrize("question, verdict, not_this", [
+    ("信教能入党吗", "不能", "对信仰宗教的党员，应当加强思想教育"),  # the 条例's handling of believers says no yes or no
+    ("领导干部周末要离开工作所在地，需不需要向组织报告？", "需要", "领导干部必须强化组织观念"),
+])
+def test_a_yes_no_ask_gets_the_direct_statement_that_says_yes_or_no(assistant: Assistant, question: str,
+                                                                   verdict: str, not_this: str) -> None:
+    """When the best statement says no yes or no, a direct one of the next few that does answers."""
+    a = assistant.ask(question)
+    assert a.direct and first(a).startswith(f"答：{verdict}。") and not_this not in first(a), first(a)
+
+
 def test_a_cited_rule_before_what_no_rule_says_is_its_own_statement(assistant: Assistant) -> None:
     """Our answer 书记每年至少讲1次（…第十六条）；其他领导干部的具体次数…没有规定 answers the 书记's count; asked
     whether online study counts toward the hours, the card's 能否计入…没有规定 is what it says."""

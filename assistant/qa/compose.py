@@ -14,7 +14,8 @@ it closely and it covers some of the subject, or when it states the kind asked a
 subject well enough (or all of it, from one of the best two passages, or as the clause for the
 case stated); a steps ask that nothing answers so gets the 怎么做 of the card about exactly its subject;
 otherwise the answer says that no rule found states it and lists the most relevant passages.
-Yes/no asks open with the yes or no the sentence supports; steps and lists carry the
+Yes/no asks open with the yes or no the sentence supports (when the best says none, a direct one of
+the next few that does, covering as much and fitting the head count stated, answers instead); steps and lists carry the
 enumeration that follows their lead sentence. A fill-in-the-blank question (assistant.qa.blanks)
 is answered by the sentence that quotes the words around its blanks, with what it puts in them.
 """
@@ -55,6 +56,7 @@ KIND_COVER = {"frequency": (0.5, 0.0, 99), "who": (0.5, 0.0, 99), "yes_no": (0.4
 PRACTICE_COVER = {"steps": 0.45, "definition": 0.9}  # a local-practice card covering this much of a how-to / what-is ask's subject answers it
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
+VERDICT_REACH = 5       # a yes/no ask's best statement says no yes or no: the first of these that does and is direct answers
 
 # which section of a card answers which kind of ask
 SECTION_KINDS = {
@@ -490,6 +492,22 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate], coun
     return text
 
 
+def _states(ask: Ask, s: _Scored) -> bool:
+    """Whether a statement states the kind of thing asked (and the bound asked, 最长、至少)."""
+    bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
+    return s.strength >= 0.5 and (bound is None or bool(bound.search(s.c.full))) and not (
+        ask.kind == "duration" and _only_frequency(s.c.full))
+
+
+def _says_verdict(ask: Ask, s: _Scored, cover: Coverage, count: int | None) -> bool:
+    """Whether a yes/no ask's first line from this statement opens with a yes or no."""
+    if not s.c.asked:
+        return _polarity(ask, s.c, cover, count) is not None
+    if ask.yes_no_words()[0] in ("会", "算") and _PROHIBITS_RE.search(s.c.text):
+        return False  # 会不会算公款旅游: our 不能。严禁… answers whether it may be done, not whether this case is it
+    return bool(_VERDICT_RE.match(s.c.text) or _OWN_VERDICT_RE.match(s.c.text))
+
+
 def _direct(ask: Ask, best: _Scored, cov: float, states_it: bool) -> bool:
     """Whether the best statement answers the ask (the thresholds above, in their order)."""
     verdict_only = ask.kind != "yes_no" and _VERDICT_RE.match(best.c.text)  # our answer to another kind of question
@@ -570,10 +588,12 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         cov = best.exact
         if ask.kind in ("definition", "list", "steps", "other"):  # a card section is about its card's title
             cov = min(1.0, cov + 0.5 * cover(best.c.passage.context, partial=0.0))
-        bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
-        states_it = best.strength >= 0.5 and (bound is None or bound.search(best.c.full)) and not (
-            ask.kind == "duration" and _only_frequency(best.c.full))
-        direct = not best.c.no_rule and _direct(ask, best, cov, states_it)
+        direct = not best.c.no_rule and _direct(ask, best, cov, _states(ask, best))
+        if direct and ask.kind == "yes_no" and not _says_verdict(ask, best, cover, count):
+            best = next((s for s in scored[1:VERDICT_REACH] if not s.c.no_rule and s.exact >= best.exact
+                         and (count is None or fits(count, s.c.full) is not False)
+                         and _says_verdict(ask, s, cover, count) and _direct(ask, s, s.exact, _states(ask, s))), best)
+        states_it = _states(ask, best)
         steps = None if direct or best.c.no_rule else next((s for s in scored if _card_steps(ask, s, cover, question)), None)
         if steps is not None:
             best, direct = steps, True
