@@ -1,5 +1,5 @@
 """The bundled knowledge base as the code reads it: cards, duties, meeting templates, lexicon,
-phrasings, prompts and the regulations our cards cite (knowledge/ and prompts/ of the repository)."""
+distinct cases, phrasings, prompts and the regulations our cards cite (knowledge/ and prompts/ of the repository)."""
 from __future__ import annotations
 
 import functools
@@ -48,6 +48,12 @@ class Knowledge:
         from .plans.obligations import load_obligations
 
         return load_obligations(self.folder / "obligations.yaml")
+
+    def cases(self) -> list:
+        """Groups of distinct cases of one thing (cases.yaml; assistant.qa.cases.Group)."""
+        from .qa.cases import load_cases
+
+        return load_cases(self.folder / "cases.yaml")
 
     def lexicon(self) -> dict[str, list[str]]:
         """Colloquial term → the regulations' terms (lexicon.yaml)."""

@@ -79,7 +79,7 @@ class App:
     def assistant(self):
         from .qa.answer import Assistant
 
-        return Assistant(self.retriever, self.chat, self.knowledge.prompts())
+        return Assistant(self.retriever, self.chat, self.knowledge.prompts(), self.knowledge.cases())
 
     @_once
     def vector_cache(self):

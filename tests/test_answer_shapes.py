@@ -18,6 +18,7 @@ from assistant.devtools.grade import first_line, grade
 from assistant.knowledge import OUR_KINDS
 from assistant.qa.answer import Answer, Assistant
 from assistant.qa.asks import analyse
+from assistant.qa.cases import another_case, named
 from assistant.root import App
 
 REPO = Path(__file__).resolve().parents[1]
@@ -214,6 +215,27 @@ def test_a_yes_no_ask_gets_the_direct_statement_that_says_yes_or_no(assistant: A
     """When the best statement says no yes or no, a direct one of the next few that does answers."""
     a = assistant.ask(question)
     assert a.direct and first(a).startswith(f"答：{verdict}。") and not_this not in first(a), first(a)
+
+
+def test_the_rule_for_another_case_of_the_same_kind_does_not_answer(assistant: Assistant) -> None:
+    """诫勉 is no 党纪处分: the 条例's 警告处分 bar on promotion, reached by words, is not its answer (nor is a
+    rule for 正式党员 one for 预备党员); asked of 警告 itself, the rule answers."""
+    a = assistant.ask("党员被诫勉了，多长时间内不能提拔？")
+    assert not a.direct and first(a).startswith(f"答：{NOT_DIRECT}"), first(a)
+    a = assistant.ask("受了警告处分，多长时间内不能提拔？")
+    assert a.direct and "1年" in first(a), first(a)
+
+
+def test_cases_named_longest_first(app: App) -> None:
+    """严重警告 names 严重警告, not 警告 too; 积极分子 is 入党积极分子; a text naming a case the question
+    names as well as another is about the question's case."""
+    groups = app.knowledge.cases()
+    penalties = next(g for g in groups if "诫勉" in g)
+    assert named(penalties, "受到严重警告处分的") == {"严重警告"}
+    assert named(penalties, "警告、严重警告") == {"警告", "严重警告"}
+    assert another_case(groups, "积极分子要交党费吗", "预备党员从支部大会通过之日起交纳党费")
+    assert not another_case(groups, "入党积极分子要交党费吗", "入党积极分子和预备党员")
+    assert not another_case(groups, "党员要交党费吗", "预备党员从支部大会通过之日起交纳党费")  # no case named
 
 
 def test_a_cited_rule_before_what_no_rule_says_is_its_own_statement(assistant: Assistant) -> None:

@@ -12,10 +12,11 @@ import re
 import time
 import unicodedata
 from dataclasses import asdict, dataclass, field, replace
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from ..citations import cited_refs, same_title, status_word
 from ..numerals import cn_to_int
+from .cases import Group
 from .compose import Passage, QuestionVectors, answer_parts, first_line, key_points, related
 from .dues import Dues, added_numbers, dues_for, income_in
 from .llm import ChatConfig, chat_model, provider_problem, strip_reasoning
@@ -140,11 +141,12 @@ def verify(text: str, sources: list[Source], allowed: frozenset[str] = frozenset
 
 # -- offline answer ----------------------------------------------------------
 def compose_offline(question: str, sources: list[Source], lexical, lexicon: dict[str, list[str]],
-                    dues: Dues | None = None, vectors: QuestionVectors = QuestionVectors()) -> tuple[str, bool]:
+                    dues: Dues | None = None, vectors: QuestionVectors = QuestionVectors(),
+                    cases: Sequence[Group] = ()) -> tuple[str, bool]:
     """(text, direct): a first line that states what was asked — or, when no passage states it,
     says so and lists the most relevant rules — then up to three key points."""
     passages = [Passage(s.n, s.text, s.title, s.chapter, s.kind, s.anchors) for s in sources]
-    parts = answer_parts(question, passages, lexical, lexicon, vectors)
+    parts = answer_parts(question, passages, lexical, lexicon, vectors, cases)
     direct = bool(dues) or any(p.direct for p in parts)
     lines: list[str] = []
     if dues:
@@ -249,8 +251,10 @@ def _context(sources: list[Source]) -> str:
 class Assistant:
     """Answers questions from one knowledge base; safe to share between threads."""
 
-    def __init__(self, retriever: Retriever, chat: ChatConfig, prompts: dict[str, str]) -> None:
+    def __init__(self, retriever: Retriever, chat: ChatConfig, prompts: dict[str, str],
+                 cases: Sequence[Group] = ()) -> None:
         self.retriever = retriever
+        self.cases = cases
         self.chat = chat
         self.prompts = prompts
         self.model = chat_model(chat)
@@ -292,7 +296,7 @@ class Assistant:
                  qvec=None) -> Answer:
         snap = self.retriever.store.snapshot()
         vectors = QuestionVectors(qvec, snap.asks, self.retriever.store.embedder.key)
-        text, direct = compose_offline(query, sources, snap.lexical, self.retriever.lexicon, dues, vectors)
+        text, direct = compose_offline(query, sources, snap.lexical, self.retriever.lexicon, dues, vectors, self.cases)
         text, sources = renumber(text, sources)
         sources = _shown(text, sources)
         # the 依据 lines are built from the sources themselves: verify what the answer says, then add them

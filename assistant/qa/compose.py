@@ -31,6 +31,7 @@ from ..citations import CITED_RUN_RE, LABEL_RE
 from ..knowledge import OUR_KINDS
 from .asks import PROCEDURE_WORDS, Ask, analyse, subject_words
 from .blanks import fill, pieces
+from .cases import Group, another_case
 from .counts import fits, fitting_segments, stated_count, without_conditions, without_count
 from .retrieve import expand_query
 
@@ -562,9 +563,11 @@ def _filled(question: str, pool: list[Candidate]) -> Part | None:
 
 
 def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: dict[str, list[str]],
-                 vectors: QuestionVectors = QuestionVectors()) -> list[Part]:
+                 vectors: QuestionVectors = QuestionVectors(), cases: Sequence[Group] = ()) -> list[Part]:
     """The answer to each ask of the question from the retrieved passages (best first); a
-    fill-in-the-blank question has one, what the sentence quoting it puts in the blanks."""
+    fill-in-the-blank question has one, what the sentence quoting it puts in the blanks.
+    ``cases``: groups of distinct cases (assistant.qa.cases); a statement about another case of
+    one than the question names is not direct."""
     idf = idf_of(lexical)
     pool = [c for rank, p in enumerate(passages) for c in candidates(p, rank)]
     if (filled := _filled(question, pool)) is not None:
@@ -588,10 +591,12 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         cov = best.exact
         if ask.kind in ("definition", "list", "steps", "other"):  # a card section is about its card's title
             cov = min(1.0, cov + 0.5 * cover(best.c.passage.context, partial=0.0))
-        direct = not best.c.no_rule and _direct(ask, best, cov, _states(ask, best))
+        direct = (not best.c.no_rule and _direct(ask, best, cov, _states(ask, best))
+                  and not another_case(cases, question, f"{best.c.asked} {best.c.full}"))
         if direct and ask.kind == "yes_no" and not _says_verdict(ask, best, cover, count):
             best = next((s for s in scored[1:VERDICT_REACH] if not s.c.no_rule and s.exact >= best.exact
                          and (count is None or fits(count, s.c.full) is not False)
+                         and not another_case(cases, question, f"{s.c.asked} {s.c.full}")
                          and _says_verdict(ask, s, cover, count) and _direct(ask, s, s.exact, _states(ask, s))), best)
         states_it = _states(ask, best)
         steps = None if direct or best.c.no_rule else next((s for s in scored if _card_steps(ask, s, cover, question)), None)
