@@ -238,6 +238,13 @@ def test_cases_named_longest_first(app: App) -> None:
     assert not another_case(groups, "党员要交党费吗", "预备党员从支部大会通过之日起交纳党费")  # no case named
 
 
+def test_one_of_our_questions_asked_in_its_words_gets_its_answer(assistant: Assistant) -> None:
+    """六大纪律是什么 is a phrasing of the 党章's 第四十条 word for word: the article's list answers though
+    the sentence never says 六大."""
+    a = assistant.ask("六大纪律是什么")
+    assert a.direct and "政治纪律" in first(a) and "生活纪律" in first(a), first(a)
+
+
 def test_a_cited_rule_before_what_no_rule_says_is_its_own_statement(assistant: Assistant) -> None:
     """Our answer 书记每年至少讲1次（…第十六条）；其他领导干部的具体次数…没有规定 answers the 书记's count; asked
     whether online study counts toward the hours, the card's 能否计入…没有规定 is what it says."""

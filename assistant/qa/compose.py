@@ -47,6 +47,7 @@ IDF_CAP = 4.0           # a very rare word weighs no more than this
 GENERIC_CAP = 1.0       # nor a word naming a procedure more than this (入党的流程: 入党 is the subject)
 MIN_MATCH = 0.55        # one of our questions this close to the user's (in words) makes its answer direct
 MIN_MATCH_COVER = 0.3   # (when the answer also covers this much of the asked subject)…
+SAME_QUESTION = 0.95    # …or whatever it covers, when the user's question is one of ours in words
 MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
 # …or it states the kind asked and covers (exactly) this much of the subject, with our closest question
 # at least this close in meaning, from a passage ranked at most this (0 = best): nearly all of it in general,
@@ -512,7 +513,7 @@ def _says_verdict(ask: Ask, s: _Scored, cover: Coverage, count: int | None) -> b
 def _direct(ask: Ask, best: _Scored, cov: float, states_it: bool) -> bool:
     """Whether the best statement answers the ask (the thresholds above, in their order)."""
     verdict_only = ask.kind != "yes_no" and _VERDICT_RE.match(best.c.text)  # our answer to another kind of question
-    if best.match >= MIN_MATCH and cov >= MIN_MATCH_COVER and not verdict_only:
+    if best.match >= (MIN_MATCH if cov >= MIN_MATCH_COVER else SAME_QUESTION) and not verdict_only:
         return True
     if states_it and best.case and best.exact >= CASE_COVER:
         return True  # the rule for the very case the question states, naming all of its subject
