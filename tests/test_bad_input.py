@@ -769,3 +769,32 @@ def test_failed_write_midway_leaves_no_partial_chunks(tmp_path: Path) -> None:
     report = ingest([tmp_path / "a.txt"], store, PHRASINGS, progress=False)
     assert [n for n, _ in report.failed] == ["a.txt"]
     assert kb_ids(store) == before
+
+
+def test_a_new_version_leaves_nothing_of_the_old_one_that_the_filtered_delete_missed(tmp_path: Path, real_kb_factory) -> None:
+    """If Chroma's delete by filter leaves a chunk of the old version behind (once seen after a
+    crashed import), the commit deletes it by id: the KB holds exactly the new version."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "规则.txt").write_text(RULES, encoding="utf-8")
+    kb = real_kb_factory(tmp_path / "kb")
+    assert kb.ingest([src]).added == ["规则.txt"]
+    store = kb.store
+    old = set(kb_ids(store)["规则.txt"])
+    real_delete = store.collection.delete
+    missed: list[str] = []
+
+    def delete_missing_one(ids=None, where=None):
+        if where is None:
+            return real_delete(ids=ids)
+        matched = store.collection.get(where=where, include=[])["ids"]
+        missed.append(matched[0])
+        return real_delete(ids=matched[1:]) if matched[1:] else None
+
+    store.collection.delete = delete_missing_one
+    (src / "规则.txt").write_text(RULES.replace("每月", "每季度"), encoding="utf-8")
+    assert kb.ingest([src]).updated == ["规则.txt"]
+    assert missed and missed[0] in old
+    now = set(kb_ids(store)["规则.txt"])
+    assert now and not now & old
+    assert_consistent(store)

@@ -485,6 +485,13 @@ class Store:
                             )
                     with self.write_lock():  # the commit: the new version whole, the old one gone
                         self.collection.delete(where={"$and": [{"doc_id": doc.doc_id}, {"sha": {"$ne": doc.sha}}]})
+                        # and by id whatever the filtered delete left (seen once after a crashed import)
+                        new = set(ids)
+                        left = [i for i in self.collection.get(where={"doc_id": doc.doc_id}, include=[])["ids"]
+                                if i not in new]
+                        if left:
+                            log.warning("%s：旧版本残留 %d 段，按编号删除", doc.title, len(left))
+                            self.collection.delete(ids=left)
                         self._bump()
                 except Exception as exc:
                     with contextlib.suppress(Exception), self.write_lock():  # roll back this call's new chunks
