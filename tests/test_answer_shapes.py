@@ -64,6 +64,17 @@ def test_what_is_a_procedure_asks_for_steps_and_shen_me_is_no_question_particle(
     assert [a.kind for a in analyse("预备党员能参加选举么")] == ["yes_no"]
 
 
+def test_a_bare_how_asks_in_what_way_a_how_to_hold_asks_for_steps(assistant: Assistant) -> None:
+    """怎样过组织生活 asks in what way: the rule for the case answers though it lists no steps; 咋开 asks
+    how a meeting is held: steps, and the 每年至少1次 of the 组织生活会 is no answer to it."""
+    assert [a.kinds for a in analyse("因病长期休养的党员怎样过组织生活?")] == [("steps", "other")]
+    assert [a.kinds for a in analyse("组织生活会咋开")] == [("steps",)]
+    a = assistant.ask("因病长期休养的党员怎样过组织生活?")
+    assert a.direct and "不作硬性要求" in first(a), first(a)
+    a = assistant.ask("组织生活会咋开")
+    assert not (a.direct and "每年至少1次" in first(a)), first(a)
+
+
 def test_a_situation_told_first_does_not_set_the_kind() -> None:
     """任期满三年了 tells the case; 咋弄 is what is asked: steps, not a duration (the 任期 sentence
     stating 三年至五年 is no answer to it)."""
