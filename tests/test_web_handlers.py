@@ -518,7 +518,8 @@ def test_first_run_on_a_fresh_data_dir_promises_only_the_cards(fresh_app: App) -
     assert all(r[1] == "未导入" for r in firstrun.rows(fresh_app))
 
 
-def test_a_manifest_uploaded_with_the_files_gives_their_dates_and_status(fresh_app: App, tmp_path: Path) -> None:
+def test_a_manifest_uploaded_with_the_files_gives_their_dates_and_status(fresh_app: App, tmp_path: Path,
+                                                                        corpus_dir: Path) -> None:
     """Several files at once with the folder's manifest.json: each file's title, effective date and
     status are read from it (also after a reindex); a file it does not list is not imported; the
     document list puts the regulations first with their 生效日期."""
@@ -527,7 +528,7 @@ def test_a_manifest_uploaded_with_the_files_gives_their_dates_and_status(fresh_a
     folder = tmp_path / "fagui"
     folder.mkdir()
     (folder / "dangfei.txt").write_text(
-        (CORPUS_DIR / "dangfei-shoujiao-shiyong-guanli-guiding-2008.txt").read_text(encoding="utf-8"), encoding="utf-8")
+        (corpus_dir / "dangfei-shoujiao-shiyong-guanli-guiding-2008.txt").read_text(encoding="utf-8"), encoding="utf-8")
     (folder / "SOURCES.md").write_text("# 来源说明\n\n本文件夹的文本从网上转载。\n", encoding="utf-8")
     (folder / "manifest.json").write_text(json.dumps([
         {"file": "dangfei.txt", "title": "关于中国共产党党费收缴、使用和管理的规定", "effective": "2008-04-01",
