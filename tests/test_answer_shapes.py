@@ -73,6 +73,8 @@ def test_a_bare_how_asks_in_what_way_a_how_to_hold_asks_for_steps(assistant: Ass
     assert a.direct and "不作硬性要求" in first(a), first(a)
     a = assistant.ask("组织生活会咋开")
     assert not (a.direct and "每年至少1次" in first(a)), first(a)
+    a = assistant.ask("半年不交党费怎么处理")
+    assert a.direct and "自行脱党" in first(a), first(a)
 
 
 def test_a_situation_told_first_does_not_set_the_kind() -> None:

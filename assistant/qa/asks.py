@@ -94,14 +94,15 @@ def _kinds(text: str) -> tuple[str, ...]:
     # "…的流程（程序、手续、步骤）是什么" asks for the steps, not for a definition
     if "definition" in found and "steps" in found and _STEPS_NOUN_RE.search(text):
         found = tuple(k for k in found if k != "definition")
-    # a bare 怎么/如何 (怎样过组织生活) asks in what way: a rule on the subject may say it without steps
+    # a bare 怎么/如何 (怎样过组织生活, …怎么处理) asks in what way: a rule on the subject may say it without steps
     if found and found[0] == "steps" and not _PROCEDURE_ASK_RE.search(text):
         found = found + ("other",)
     return found or ("other",)
 
 
-# what makes 怎么/如何 ask for steps: a matter to handle, a procedure word, or a verb of holding or doing (咋开, 怎么写)
-_PROCEDURE_ASK_RE = re.compile(r"怎么办|怎样办|如何办|咋办|处理|流程|程序|步骤|手续|(?:怎么|如何|怎样|咋)(?:去|来|才能)?(?:开|召开|举行|组织|做|写|填|办|开展|操作|进行|搞|弄|整)")
+# what makes 怎么/如何 ask for steps: 怎么办, a procedure word, or a verb of holding or doing (咋开, 怎么写);
+# 怎么处理 a case (半年不交党费) asks what the rule does with it
+_PROCEDURE_ASK_RE = re.compile(r"怎么办|怎样办|如何办|咋办|流程|程序|步骤|手续|(?:怎么|如何|怎样|咋)(?:去|来|才能)?(?:开|召开|举行|组织|做|写|填|办|开展|操作|进行|搞|弄|整)")
 
 #: words that name a procedure: they say what kind of answer is wanted more than what it is about
 PROCEDURE_WORDS = frozenset("流程 程序 手续 步骤".split())
