@@ -100,13 +100,13 @@ def _kinds(text: str) -> tuple[str, ...]:
     return found or ("other",)
 
 
-# what makes 怎么/如何 ask for steps: 怎么办, a procedure word, or a verb of holding or doing (咋开, 怎么写);
-# 怎么处理 a case (半年不交党费) asks what the rule does with it
-_PROCEDURE_ASK_RE = re.compile(r"怎么办|怎样办|如何办|咋办|流程|程序|步骤|手续|(?:怎么|如何|怎样|咋)(?:去|来|才能)?(?:开|召开|举行|组织|做|写|填|办|开展|操作|进行|搞|弄|整)")
-
 #: words that name a procedure: they say what kind of answer is wanted more than what it is about
 PROCEDURE_WORDS = frozenset("流程 程序 手续 步骤".split())
 _STEPS_NOUN_RE = re.compile("|".join(sorted(PROCEDURE_WORDS)))
+# what makes 怎么/如何 ask for steps: 怎么办, a procedure word, or a verb of holding or doing (咋开, 怎么写);
+# 怎么处理 a case (半年不交党费) asks what the rule does with it
+_PROCEDURE_ASK_RE = re.compile(rf"怎么办|怎样办|如何办|咋办|{_STEPS_NOUN_RE.pattern}|"
+                               r"(?:怎么|如何|怎样|咋)(?:去|来|才能)?(?:开|召开|举行|组织|做|写|填|办|开展|操作|进行|搞|弄|整)")
 
 
 # cue words that also name what is asked about: kept in the subject

@@ -167,6 +167,11 @@ class Candidate:
     def full(self) -> str:
         return self.text + "；".join(self.tail)
 
+    @property
+    def said(self) -> str:
+        """What the candidate is about: the card question it answers, then the statement."""
+        return f"{self.asked} {self.full}"
+
 
 @dataclass
 class Part:
@@ -448,7 +453,7 @@ def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float =
            exception: bool = False, count: int | None = None) -> _Scored:
     """A candidate's score for an ask; ``exception``: the question states an absence or exception;
     ``count``: the head count it states (a rule for another size scores lower, our own answer excepted)."""
-    text = f"{c.asked} {c.full}"
+    text = c.said
     cov = cover(text)
     case = exception and bool(_STATES_EXCEPTION_RE.search(text))
     strength = _strength(ask, c, count)
@@ -593,11 +598,11 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         if ask.kind in ("definition", "list", "steps", "other"):  # a card section is about its card's title
             cov = min(1.0, cov + 0.5 * cover(best.c.passage.context, partial=0.0))
         direct = (not best.c.no_rule and _direct(ask, best, cov, _states(ask, best))
-                  and not another_case(cases, question, f"{best.c.asked} {best.c.full}"))
+                  and not another_case(cases, question, best.c.said))
         if direct and ask.kind == "yes_no" and not _says_verdict(ask, best, cover, count):
             best = next((s for s in scored[1:VERDICT_REACH] if not s.c.no_rule and s.exact >= best.exact
                          and (count is None or fits(count, s.c.full) is not False)
-                         and not another_case(cases, question, f"{s.c.asked} {s.c.full}")
+                         and not another_case(cases, question, s.c.said)
                          and _says_verdict(ask, s, cover, count) and _direct(ask, s, s.exact, _states(ask, s))), best)
         states_it = _states(ask, best)
         steps = None if direct or best.c.no_rule else next((s for s in scored if _card_steps(ask, s, cover, question)), None)
@@ -660,7 +665,7 @@ def related(passages: Sequence[Passage], question: str, lexical, lexicon: dict[s
     for rank, p in enumerate(passages[:limit]):
         cands = [c for c in candidates(p, rank) if not c.no_rule]
         if cands:
-            best = max(cands, key=lambda c: (cover(f"{c.asked} {c.full}"), -c.pos))
+            best = max(cands, key=lambda c: (cover(c.said), -c.pos))
             text = f"{best.text}{'；'.join(best.tail)}" if best.tail else best.text
             out.append((p.n, text if len(text) <= MAX_LINE else text[:MAX_LINE] + "……"))
     return out
