@@ -272,6 +272,8 @@ def test_a_cited_rule_before_what_no_rule_says_is_its_own_statement(assistant: A
     ("机关有60个党员设什么组织", "50人以上、100人以下", NOT_DIRECT),
     ("我们支部有12个党员，要设支部委员会吗", "7人以上", NOT_DIRECT),
     ("正式党员不到3个的单位建什么支部", "联合党支部", "3人以上"),  # fewer than 3: not the rule for 3 or more
+    ("机关党员不满100人可以成立机关党委吗", "答：可以。不足100人", "50人"),  # the case 不满100人 is the rule's 不足100人的
+    ("单位正式党员不足3人应该建什么党支部", "联合党支部", "不足50人"),  # not another rule's looser 不足50人的
 ])
 def test_a_stated_head_count_gets_the_rule_for_that_size(assistant: Assistant, question: str, wanted: str,
                                                           not_wanted: str) -> None:
@@ -295,6 +297,18 @@ def test_conditions_on_members() -> None:
     assert fitting_segments(60, rule) == "机关党员50人以上、100人以下的，设党总支"
     assert fits(2, "正式党员3人以上就应当成立党支部") is False
     assert fits(9, "党支部委员会由3至5人组成，一般不超过7人。") is None  # the size of a body, no condition on members
+
+
+def test_a_fewer_than_case_is_met_only_by_the_rule_for_that_case() -> None:
+    """不足三人的单位 (2 members) meets 不足50人的 too, but that is another rule's case: it says nothing."""
+    from assistant.qa.counts import fits, stated_fewer
+
+    assert [stated_fewer(q) for q in ("不足三人的单位", "党员不满100人", "我们机关有120名党员")] == [3, 100, None]
+    assert fits(2, "正式党员不足3人的单位，应当成立联合党支部", fewer=3) is True
+    assert fits(2, "不足50人的，经批准也可以设立总支", fewer=3) is None
+    assert fits(2, "机关党员50人以上、100人以下的，设党总支；不足50人的，经批准也可以设", fewer=3) is False
+    assert fits(2, "机关党员50人以上、100人以下的，设党总支；不足50人的，经批准也可以设") is True
+    assert fits(2, "正式党员3人以上就应当成立党支部", fewer=3) is False
 
 
 def test_procedure_gives_the_steps_in_order(assistant: Assistant) -> None:

@@ -32,7 +32,7 @@ from ..knowledge import OUR_KINDS
 from .asks import PROCEDURE_WORDS, Ask, analyse, subject_words
 from .blanks import fill, pieces
 from .cases import Group, another_case
-from .counts import fits, fitting_segments, stated_count, without_conditions, without_count
+from .counts import fits, fitting_segments, stated_count, stated_fewer, without_conditions, without_count
 from .retrieve import expand_query
 
 # Weights and thresholds, chosen on bench/devset.jsonl + bench/realdev.jsonl (and, for the per-kind
@@ -53,7 +53,7 @@ MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this
 # at least this close in meaning, from a passage ranked at most this (0 = best): nearly all of it in general,
 # less where the kind's form is telling (a frequency, a body) or a yes/no rule matches closely in meaning
 FULL_COVER = (0.9, 0.93, 1)
-CASE_COVER = 0.9  # …or it is the clause for the case the question states and covers this much of the subject
+CASE_COVER = 0.5  # …or it is the clause for the case the question states and covers this much of the subject
 KIND_COVER = {"frequency": (0.5, 0.0, 99), "who": (0.5, 0.0, 99), "yes_no": (0.4, 0.94, 1)}
 PRACTICE_COVER = {"steps": 0.45, "definition": 0.9}  # a local-practice card covering this much of a how-to / what-is ask's subject answers it
 MAX_LINE = 220          # characters of a first line built from an enumeration
@@ -450,12 +450,14 @@ class _Scored:
 
 
 def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float = 0.0,
-           exception: bool = False, count: int | None = None) -> _Scored:
+           exception: bool = False, count: int | None = None, fewer: int | None = None) -> _Scored:
     """A candidate's score for an ask; ``exception``: the question states an absence or exception;
-    ``count``: the head count it states (a rule for another size scores lower, our own answer excepted)."""
+    ``count``: the head count it states (a rule for another size scores lower, our own answer excepted);
+    ``fewer``: the bound of the fewer-than case it states (不足三人 → 3; see assistant.qa.counts.fits)."""
     text = c.said
     cov = cover(text)
-    case = exception and bool(_STATES_EXCEPTION_RE.search(text))
+    case = exception and (bool(_STATES_EXCEPTION_RE.search(text)) if fewer is None  # 不足三人: the rule for 不足3人的
+                          else fits(count if count is not None else fewer - 1, c.full, fewer) is True)
     strength = _strength(ask, c, count)
     if count is not None and ask.kind == "number" and not strength:
         match = dense = 0.0  # our question asked the size a rule sets a body up at; this one states it
@@ -465,7 +467,7 @@ def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float =
              + (W_SECTION if section_fits else 0.0) + (W_BOUND if bound is not None and bound.search(c.text) else 0.0)
              + W_DENSE * max(0.0, dense - DENSE_FLOOR) - W_RANK * c.rank - W_POS * c.pos
              + (W_EXCEPTION if case else 0.0))
-    holds = fits(count, c.full) if count is not None and ask.kind != "number" else None
+    holds = fits(count, c.full, fewer) if count is not None and ask.kind != "number" else None
     if holds or (holds is False and not c.asked):
         score += W_COUNT if holds else -W_COUNT
     return _Scored(c, score, cov, match, strength, cover(text, partial=0.0), dense, case)
@@ -578,16 +580,17 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
     pool = [c for rank, p in enumerate(passages) for c in candidates(p, rank)]
     if (filled := _filled(question, pool)) is not None:
         return [filled]
-    count = stated_count(question)
+    count, fewer = stated_count(question), stated_fewer(question)
     whole_words = without_count(subject_words(question), count)
     whole = Coverage(whole_words, idf, lexicon)
     parts: list[Part] = []
     used: set[str] = set()
-    exception = bool(_ASKS_EXCEPTION_RE.search(question))
+    exception = bool(_ASKS_EXCEPTION_RE.search(question)) or fewer is not None  # 不满100人: a case too
     for ask in analyse(question):
         cover = Coverage(_about(without_count(subject_words(ask.text), count) + whole_words, ask), idf, lexicon)
         match_cover = Coverage(_about(whole_words, ask), idf, lexicon) if ask.kind == "steps" else whole
-        scored = [_score(ask, c, cover, *_best_match(match_cover, c, idf, lexicon, question, ask, vectors), exception, count)
+        scored = [_score(ask, c, cover, *_best_match(match_cover, c, idf, lexicon, question, ask, vectors), exception, count,
+                          fewer)
                   for c in pool if c.text not in used]
         if not scored:
             parts.append(Part(ask, "", None, False))

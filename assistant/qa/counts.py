@@ -49,23 +49,36 @@ def stated_count(question: str) -> int | None:
     return None
 
 
-def _holds(n: int, segment: str) -> bool | None:
-    """Whether the segment's conditions on members hold for n; None when it states none."""
+def stated_fewer(question: str) -> int | None:
+    """The bound of a fewer-than case the question states (不足三人的单位 → 3), or None."""
+    m = _FEWER_RE.search(question)
+    return _int(m.group(1)) if m else None
+
+
+def _holds(n: int, segment: str, fewer: int | None = None) -> bool | None:
+    """Whether the segment's conditions on members hold for n; None when it states none. With
+    ``fewer`` (the question's own case is 不足3人), only that case holds; a looser condition that
+    n also meets (不足50人的) is another rule's case and says nothing."""
     verdicts = []
     rest = segment
     for pattern, test in _CONDITION_RES:
         for m in pattern.finditer(rest):
             bounds = [_int(g) for g in m.groups()]
-            if None not in bounds:
-                verdicts.append(test(n, bounds[0], bounds[-1]))
+            if None in bounds:
+                continue
+            held = test(n, bounds[0], bounds[-1])
+            if fewer is None or not held:
+                verdicts.append(held)
+            elif pattern is _CONDITION_RES[1][0] and bounds[0] == fewer:
+                verdicts.append(True)
         rest = pattern.sub("", rest)  # a range is not read again as its two ends
     return all(verdicts) if verdicts else None
 
 
-def fits(n: int, text: str) -> bool | None:
+def fits(n: int, text: str, fewer: int | None = None) -> bool | None:
     """Whether a rule is the one for n members: True when one of its clauses' conditions holds,
-    False when it states conditions and none holds, None when it states none."""
-    held = [h for h in (_holds(n, s) for s in _SEGMENT_RE.split(text)) if h is not None]
+    False when it states conditions and none holds, None when it states none (``fewer``: see _holds)."""
+    held = [h for h in (_holds(n, s, fewer) for s in _SEGMENT_RE.split(text)) if h is not None]
     return any(held) if held else None
 
 
