@@ -299,6 +299,23 @@ def test_conditions_on_members() -> None:
     assert fits(9, "党支部委员会由3至5人组成，一般不超过7人。") is None  # the size of a body, no condition on members
 
 
+def test_our_question_on_another_facet_of_the_subject_does_not_answer(assistant: Assistant) -> None:
+    """入党介绍人有什么条件 asks who may be one; our 入党介绍人要做哪些事 (the duties) is another question."""
+    from assistant.qa.compose import _other_facet
+
+    assert _other_facet("入党介绍人有什么条件", "入党介绍人要做哪些事")
+    assert not _other_facet("入党介绍人有什么条件", "什么人可以当入党介绍人")
+    assert not _other_facet("入党介绍人要做什么", "入党介绍人要做哪些事")
+    assert "任务" not in first(assistant.ask("入党介绍人有什么条件"))
+    duties = assistant.ask("入党介绍人的职责是什么")
+    assert duties.direct and "任务" in first(duties), first(duties)
+
+
+def test_the_steps_of_becoming_a_full_member(assistant: Assistant) -> None:
+    line = first(assistant.ask("预备党员转正要办什么手续"))
+    assert all(w in line for w in ("转正申请", "党员大会", "审批")), line
+
+
 def test_a_fewer_than_case_is_met_only_by_the_rule_for_that_case() -> None:
     """不足三人的单位 (2 members) meets 不足50人的 too, but that is another rule's case: it says nothing."""
     from assistant.qa.counts import fits, stated_fewer

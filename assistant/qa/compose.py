@@ -109,6 +109,9 @@ _VERDICT_RE = re.compile(r"(?:一般)?(?:不?(?:可以|能|需要|要|算|是|�
 _CITED_THEN_CLAUSE_RE = re.compile(rf"（{CITED_RUN_RE.pattern}[^）]*）[；;]")  # …（《…》第十六条）；then more
 _OWN_VERDICT_RE = re.compile(r"[^，。；：,;:（(]{1,6}。")  # a short first sentence of ours: its verdict
 _PROHIBITS_RE = re.compile(r"严禁|禁止|不得|不准|不允许")
+# the facet of a subject a question asks about, by the words that name it
+_FACETS = {"条件": ("条件", "资格", "谁能", "谁可以", "什么人", "哪些人"), "任务": ("任务", "职责", "做哪些", "干什么", "做什么", "负责"),
+           "职责": ("职责", "任务", "做哪些", "干什么", "做什么", "负责"), "区别": ("区别", "不同")}
 _MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多")
 _MIN_RE = re.compile(r"不少于|至少|以上|不低于|起码|满")
 _NEGATIVE_RE = re.compile(r"不得|不能|一律不|不可|不予|不准|禁止|严禁|不应|不宜|不再|无权|不允许|不作为|不列为|不算|不计|不需要|不必|无需|"
@@ -425,10 +428,16 @@ def _match(question_cover: Coverage, asked: str, idf: Callable[[str], float], le
     return 2 * forward * back / (forward + back) if forward and back else 0.0
 
 
+def _other_facet(question: str, asked: str) -> bool:
+    """Whether our question asks another facet of the subject than the user's names (入党介绍人有什么条件
+    is not 入党介绍人要做哪些事): the user names a facet word and ours none of its forms."""
+    return any(f in question and not any(g in asked for g in forms) for f, forms in _FACETS.items())
+
+
 def _best_match(question_cover: Coverage, c: Candidate, idf: Callable[[str], float], lexicon: dict[str, list[str]],
                 question: str, ask: Ask, vectors: QuestionVectors) -> tuple[float, float]:
     """(word match, meaning match) of the closest of our questions this sentence answers."""
-    asked = ((c.asked,) if c.asked else ()) + c.phrasings
+    asked = tuple(a for a in ((c.asked,) if c.asked else ()) + c.phrasings if not _other_facet(question, a))
     bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
     states_bound = bool(bound and bound.search(c.full))
     words = max((_match(question_cover, a, idf, lexicon, question, ask, states_bound) for a in asked), default=0.0)
