@@ -24,7 +24,7 @@ from .retrieve import Hit, Retriever
 from ..knowledge import OUR_KINDS
 
 log = logging.getLogger(__name__)
-K = 6
+K = 10
 MAX_SOURCES = 3  # sources shown under an answer, and the passages a model reads
 RATE_TABLE_QUERY = "党员交纳党费的比例 每月工资收入（税后） 离退休费 比例表"  # where a dues sum's table is found
 
