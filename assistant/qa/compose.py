@@ -58,6 +58,7 @@ KIND_COVER = {"frequency": (0.5, 0.0, 99), "who": (0.5, 0.0, 99), "yes_no": (0.4
 PRACTICE_COVER = {"steps": 0.45, "definition": 0.9}  # a local-practice card covering this much of a how-to / what-is ask's subject answers it
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
+PRACTICE_REACH = 5      # a local-practice card answers when the best of the top five passages' statements is its
 VERDICT_REACH = 5       # a yes/no ask's best statement says no yes or no: the first of these that does and is direct answers
 
 # which section of a card answers which kind of ask
@@ -620,7 +621,9 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         steps = None if direct or best.c.no_rule else next((s for s in scored if _card_steps(ask, s, cover, question)), None)
         if steps is not None:
             best, direct = steps, True
-        practice = _practice(ask, best, scored, states_it) if not direct and best.c.passage.kind == "practice" else None
+        lead = None if direct else next((s for s in scored if s.c.rank < PRACTICE_REACH), None)
+        practice = (_practice(ask, lead, scored, _states(ask, lead))
+                    if lead is not None and lead.c.passage.kind == "practice" else None)
         if practice is not None:
             best, direct = practice, True
         line = ("（地方实践，非党内法规规定）" if practice is not None else "") + _line_for(ask, best, cover, pool, count)
