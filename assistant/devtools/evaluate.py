@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..citations import cited_refs, same_title
 from ..knowledge import OUR_KINDS
-from ..qa.answer import Assistant, Source
+from ..qa.answer import K, Assistant, Source
 from ..qa.retrieve import MODES, Retriever, SearchResult
 
 COMPANY_MARKERS = ("5G", "CHBN", "力量大厦", "公司", "移动", "集团", "网格", "客户")
@@ -106,7 +106,7 @@ def evaluate_answers(items: list[dict], assistant: Assistant, titles: dict[str, 
         t0 = time.perf_counter()
         ans = assistant.ask(item["question"])
         lat.append((time.perf_counter() - t0) * 1000)
-        retrieved = {(h.title, h.article) for h in assistant.retriever.search(ans.query or item["question"], k=5).results}
+        retrieved = {(h.title, h.article) for h in assistant.retriever.search(ans.query or item["question"], k=K).results}
         fabricated += sum((s.title, s.article) not in retrieved for s in ans.sources)
         if item.get("doc"):
             answerable += 1
