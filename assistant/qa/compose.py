@@ -111,8 +111,9 @@ _CITED_THEN_CLAUSE_RE = re.compile(rf"（{CITED_RUN_RE.pattern}[^）]*）[；;]"
 _OWN_VERDICT_RE = re.compile(r"[^，。；：,;:（(]{1,6}。")  # a short first sentence of ours: its verdict
 _PROHIBITS_RE = re.compile(r"严禁|禁止|不得|不准|不允许")
 # the facet of a subject a question asks about, by the words that name it
-_FACETS = {"条件": ("条件", "资格", "谁能", "谁可以", "什么人", "哪些人"), "任务": ("任务", "职责", "做哪些", "干什么", "做什么", "负责"),
-           "职责": ("职责", "任务", "做哪些", "干什么", "做什么", "负责"), "区别": ("区别", "不同")}
+_FACETS = ((("条件",), ("条件", "资格", "谁能", "谁可以", "什么人", "哪些人")),  # (words the user names it by, its forms)
+           (("任务", "职责"), ("任务", "职责", "做哪些", "干什么", "做什么", "负责")),
+           (("区别",), ("区别", "不同")))
 _MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多")
 _MIN_RE = re.compile(r"不少于|至少|以上|不低于|起码|满")
 _NEGATIVE_RE = re.compile(r"不得|不能|一律不|不可|不予|不准|禁止|严禁|不应|不宜|不再|无权|不允许|不作为|不列为|不算|不计|不需要|不必|无需|"
@@ -432,7 +433,7 @@ def _match(question_cover: Coverage, asked: str, idf: Callable[[str], float], le
 def _other_facet(question: str, asked: str) -> bool:
     """Whether our question asks another facet of the subject than the user's names (入党介绍人有什么条件
     is not 入党介绍人要做哪些事): the user names a facet word and ours none of its forms."""
-    return any(f in question and not any(g in asked for g in forms) for f, forms in _FACETS.items())
+    return any(any(n in question for n in names) and not any(f in asked for f in forms) for names, forms in _FACETS)
 
 
 def _best_match(question_cover: Coverage, c: Candidate, idf: Callable[[str], float], lexicon: dict[str, list[str]],
@@ -467,7 +468,7 @@ def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float =
     text = c.said
     cov = cover(text)
     case = exception and (bool(_STATES_EXCEPTION_RE.search(text)) if fewer is None  # 不足三人: the rule for 不足3人的
-                          else fits(count if count is not None else fewer - 1, c.full, fewer) is True)
+                          else fits(count, c.full, fewer) is True)  # (count is then fewer − 1: stated_count)
     strength = _strength(ask, c, count)
     if count is not None and ask.kind == "number" and not strength:
         match = dense = 0.0  # our question asked the size a rule sets a body up at; this one states it

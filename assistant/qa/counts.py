@@ -18,10 +18,11 @@ _STATED_RES = (re.compile(rf"{_N}\s*(?:名|个|位|人)?(?:正式|在职|预备)
 _FEWER = r"(?:不足|不到|少于|不满|未满)"  # fewer than: in a question (不足三人的单位: at most 2) and in a rule's condition
 _FEWER_RE = re.compile(rf"{_FEWER}\s*{_N}\s*(?:名|个|位|人)")
 _PEOPLE = r"(?:人|名)"
+_FEWER_CONDITION_RE = re.compile(rf"{_FEWER}{_N}{_PEOPLE}(?:的|就)")
 # a condition on a body's members, as a rule states it: followed by 的 (…以上的单位) or 就 (3人以上就应当…)
 _CONDITION_RES: tuple[tuple[re.Pattern, Callable[[int, int, int], bool]], ...] = (
     (re.compile(rf"{_N}{_PEOPLE}以上[、，,至到]?{_N}{_PEOPLE}以下(?:的|就)"), lambda n, a, b: a <= n <= b),
-    (re.compile(rf"{_FEWER}{_N}{_PEOPLE}(?:的|就)"), lambda n, a, _: n < a),
+    (_FEWER_CONDITION_RE, lambda n, a, _: n < a),
     (re.compile(rf"{_N}{_PEOPLE}以下(?:的|就)"), lambda n, a, _: n <= a),
     (re.compile(rf"(?:超过|多于){_N}{_PEOPLE}(?:的|就)"), lambda n, a, _: n > a),
     (re.compile(rf"{_N}{_PEOPLE}以上(?:的|就)"), lambda n, a, _: n >= a),
@@ -69,7 +70,7 @@ def _holds(n: int, segment: str, fewer: int | None = None) -> bool | None:
             held = test(n, bounds[0], bounds[-1])
             if fewer is None or not held:
                 verdicts.append(held)
-            elif pattern is _CONDITION_RES[1][0] and bounds[0] == fewer:
+            elif pattern is _FEWER_CONDITION_RE and bounds[0] == fewer:
                 verdicts.append(True)
         rest = pattern.sub("", rest)  # a range is not read again as its two ends
     return all(verdicts) if verdicts else None
