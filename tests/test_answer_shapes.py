@@ -239,6 +239,15 @@ def test_the_rule_for_another_case_of_the_same_kind_does_not_answer(assistant: A
     assert a.direct and "1年" in first(a), first(a)
 
 
+def test_a_close_statement_of_the_case_asked_answers_when_the_best_is_of_another(fresh_app: App) -> None:
+    """警告处分影响期多久: our 严重警告's 1年半 matches it best in words, but is another case; the card's
+    statement naming 警告 answers (fresh machine, where the 严重警告 answer ranks first)."""
+    fresh_app.ensure_bundled()
+    a = fresh_app.assistant.ask("警告处分影响期多久")
+    assert a.direct and "警告处分的1年内" in first(a), first(a)
+    assert not fresh_app.assistant.ask("党员被诫勉了，多长时间内不能提拔？").direct
+
+
 def test_cases_named_longest_first(app: App) -> None:
     """严重警告 names 严重警告, not 警告 too; 积极分子 is 入党积极分子; a text naming a case the question
     names as well as another is about the question's case."""

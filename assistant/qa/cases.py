@@ -35,3 +35,8 @@ def another_case(groups: list[Group], question: str, text: str) -> bool:
         if asked and (stated := named(group, text)) and not asked & stated:
             return True
     return False
+
+
+def same_case(groups: list[Group], question: str, text: str) -> bool:
+    """Whether the text names a case the question names (警告 in 受警告处分的1年内…)."""
+    return any((asked := named(group, question)) and asked & named(group, text) for group in groups)

@@ -31,7 +31,7 @@ from ..citations import CITED_RUN_RE, LABEL_RE
 from ..knowledge import OUR_KINDS
 from .asks import PROCEDURE_WORDS, Ask, analyse, subject_words
 from .blanks import fill, pieces
-from .cases import Group, another_case
+from .cases import Group, another_case, same_case
 from .counts import fits, fitting_segments, stated_count, stated_fewer, without_conditions, without_count
 from .retrieve import expand_query
 
@@ -608,6 +608,9 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
             continue
         scored.sort(key=lambda s: -s.score)
         best = scored[0]
+        if another_case(cases, question, best.c.said):  # 警告 is not 严重警告: a close statement of the case asked
+            best = next((s for s in scored[1:VERDICT_REACH] if same_case(cases, question, s.c.said) and not s.c.no_rule
+                         and _direct(ask, s, s.exact, _states(ask, s))), best)
         cov = best.exact
         if ask.kind in ("definition", "list", "steps", "other"):  # a card section is about its card's title
             cov = min(1.0, cov + 0.5 * cover(best.c.passage.context, partial=0.0))
