@@ -619,3 +619,18 @@ def test_a_request_takes_the_branch_and_its_situation_from_the_saved_profile(fre
     assert plan["missing"] == [] and plan["params"]["branch"] == "机关第一党支部" and plan["files"]
     week = fresh_app.respond("事情太多，怎么排？")
     assert week.action["kind"] == "plan_tasks" and "每周3小时" in week.answer and "王芳" in week.answer
+
+
+@pytest.mark.parametrize("question, needed", [
+    ("失联党员怎么处理", ("6个月", "停止其党籍", "自行脱党")),
+    ("发展对象的条件", ("1年以上", "基本具备党员条件")),
+    ("预备党员和正式党员有什么区别", ("表决权、选举权和被选举权",)),
+    ("入党的流程是什么", ("入党申请书", "积极分子", "发展对象", "预备期")),  # 流程, where our card says 程序
+    ("支委会委员候选人怎么产生", ("征求党员和群众的意见", "党员大会")),
+])
+def test_frequent_asks_get_the_cards_answer_on_a_fresh_machine(fresh_app: App, question: str,
+                                                               needed: tuple[str, ...]) -> None:
+    """Frequent real asks once declined though a card held the answer: the card's question answers them."""
+    fresh_app.ensure_bundled()
+    a = fresh_app.assistant.ask(question)
+    assert a.direct and all(w in first(a) for w in needed), first(a)
