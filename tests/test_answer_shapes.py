@@ -634,3 +634,37 @@ def test_frequent_asks_get_the_cards_answer_on_a_fresh_machine(fresh_app: App, q
     fresh_app.ensure_bundled()
     a = fresh_app.assistant.ask(question)
     assert a.direct and all(w in first(a) for w in needed), first(a)
+
+
+def test_a_part_is_about_its_own_words_not_a_later_parts(assistant: Assistant) -> None:
+    """…多久开一次？要表决的话得来多少人？: the second part's words (表决、人) do not dilute the first."""
+    line = first(assistant.ask("我们支部党员大会一般多久开一次？要表决的话得来多少人才行？"))
+    assert "每季度" in line and "半数" in line and NOT_DIRECT not in line, line
+
+
+def test_a_follow_up_puts_the_previous_ask_to_another_subject(assistant: Assistant) -> None:
+    """严重警告呢？ asks the previous part again of 严重警告; 那党小组会呢？ of the 党小组会, not of the 支委会."""
+    assert [a.text for a in analyse("受了警告处分多久不能提拔？严重警告呢？")] == ["受了警告处分多久不能提拔", "受了严重警告处分多久不能提拔"]
+    assert [a.text for a in analyse("支委会多久开一次？那党小组会呢？")][1] == "党小组会多久开一次"
+    assert len(analyse("我工资6500，党费交多少呢")) == 1  # context, no follow-up
+    line = first(assistant.ask("受了警告处分多久不能提拔？严重警告呢？"))
+    assert "1年内" in line and ("1年半" in line or "一年半" in line), line
+    line = first(assistant.ask("支委会多久开一次？那党小组会呢？"))
+    assert "第十三条" in line or "党小组会" in line.split("；", 1)[-1], line
+
+
+def test_a_rule_for_another_size_gives_no_yes_or_no(assistant: Assistant) -> None:
+    """正式党员才5个人: 有正式党员7人以上的…应当设立 is not a 要 for them (it was answered 要。)."""
+    from assistant.qa.counts import stated_count
+
+    assert stated_count("我们处室支部正式党员才5个人，要不要成立支委会？") == 5
+    assert stated_count("党员两个月没交党费") is None
+    line = first(assistant.ask("我们处室支部正式党员才5个人，要不要成立支委会？"))
+    assert not line.startswith("答：要。"), line
+
+
+def test_a_bound_with_its_modal_is_no_subject_word() -> None:
+    """最多能 (jieba keeps it whole) says the bound and the modal, not what is asked about."""
+    from assistant.qa.asks import subject_words
+
+    assert subject_words("支部书记最多能连任几届？") == ["支部书记", "连任"]

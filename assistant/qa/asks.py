@@ -40,7 +40,7 @@ FILLER_WORDS = frozenset("""
 有没有 算不算 行不行 能 能够 要 需要 应该 应当 必须 得 会 该 最多 最少 最长 最短 至少 最早 最晚 上限 下限 大概 大约 左右
 才能 才 就 都 也 还 又 再 已经 现在 目前 是 有 在 给 当 把 被 让 对 和 与 或 或者 及 以及 等 的 了 着 过 呢 吗 么 嘛 哈 呗 啦
 多 最 按 开 搞 弄 做 办 下 上 中 里 后 前 一年 一个 一名 每 该怎么 怎么办 怎么样 如何是好 理解 意思 含义 是指 指
-最低 最高 最大 最小 起码 顶多 最迟
+最低 最高 最大 最小 起码 顶多 最迟 最多能 最少要 至少要 最长能 最多要
 """.split())
 _PART_SPLIT_RE = re.compile(r"[？?；;]|(?<=[吗么呢])[，,]|，(?=(?:最多|最少|最长|最短|多久|几|多少|什么时候|谁|能不能|可不可以|是否|要不要|那|还有|另外))")
 _YES_WORDS = (
@@ -62,6 +62,7 @@ class Ask:
     text: str
     kinds: tuple[str, ...] = ()  # every kind the part's cues allow, most specific first
     subject: tuple[str, ...] = field(default_factory=tuple)
+    follows: bool = False  # the previous ask put to another subject (…？那党小组会呢？): its text says it whole
 
     @property
     def bound(self) -> str:
@@ -133,6 +134,23 @@ def subject_words(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+_FOLLOW_UP_RE = re.compile(r"(?:那|那么|那如果|如果是|要是)?([^，,。]{1,12})呢")
+
+
+def _follow_up(previous: str, part: str) -> str | None:
+    """The previous ask put to another subject (支委会多久开一次？那党小组会呢？ → 党小组会多久开一次): the word
+    it replaces is the previous subject word ending alike (支委会 / 党小组会) or named within it (警告 / 严重警告),
+    else the first; None when the part is no such follow-up or the previous part has no subject word."""
+    m = _FOLLOW_UP_RE.fullmatch(part)
+    new = subject_words(m.group(1)) if m else []
+    old = subject_words(previous)
+    if not new or not old:
+        return None
+    head = new[0]
+    replaced = next((w for w in old if w[-1] == head[-1] or w in head), old[0])
+    return previous.replace(replaced, head, 1)
+
+
 def analyse(question: str) -> list[Ask]:
     """The asks of a question, in the order asked; a part without a cue of its own joins its neighbour."""
     text = unicodedata.normalize("NFKC", question).strip()
@@ -140,10 +158,14 @@ def analyse(question: str) -> list[Ask]:
     asks: list[Ask] = []
     for part in parts or [text]:
         kinds = _kinds(part)
+        if kinds == ("other",) and asks and (follow := _follow_up(asks[-1].text, part)):  # …多久不能提拔？严重警告呢？
+            asks.append(Ask(asks[-1].kind, follow, asks[-1].kinds, follows=True))
+            continue
         if kinds == ("other",) and asks:  # context for the previous part (…，我工资6500)
             prev = asks[-1]
             asks[-1] = Ask(prev.kind, f"{prev.text}，{part}", prev.kinds)
             continue
         asks.append(Ask(kinds[0], part, kinds))
     whole = subject_words(text)
-    return [Ask(a.kind, a.text, a.kinds, tuple(dict.fromkeys(subject_words(a.text) + whole))) for a in asks]
+    return [Ask(a.kind, a.text, a.kinds, tuple(subject_words(a.text) if a.follows else dict.fromkeys(subject_words(a.text) + whole)),
+                a.follows) for a in asks]

@@ -384,8 +384,8 @@ def _polarity(ask: Ask, c: Candidate, cover: Coverage, count: int | None = None)
     modal (可以, 应当, 不得…), the one most about the question's subject. None when unclear —
     no such clause says much of the subject, or the question itself asks about a negation
     (能不收吗、可以不参加吗), where the rule's own words answer better than a bare yes or no."""
-    if _ASKS_NEGATION_RE.search(ask.text):
-        return None
+    if _ASKS_NEGATION_RE.search(ask.text) or (count is not None and fits(count, c.text) is False):
+        return None  # (a rule for another size says nothing of this one: 5人 is not 7人以上的)
     text = c.text if count is None else fitting_segments(count, c.text)  # 120名: the 100人以上的 clause decides
     clauses = [x for x in re.split(r"[，；,;]", text) if (_FORMS["yes_no"].search(x) or _NEGATIVE_RE.search(x))
                and not x.endswith("的")]  # …不能参加会议的, is the case, not the rule
@@ -597,9 +597,13 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
     parts: list[Part] = []
     used: set[str] = set()
     exception = bool(_ASKS_EXCEPTION_RE.search(question)) or fewer is not None  # 不满100人: a case too
-    for ask in analyse(question):
-        cover = Coverage(_about(without_count(subject_words(ask.text), count) + whole_words, ask), idf, lexicon)
-        match_cover = Coverage(_about(whole_words, ask), idf, lexicon) if ask.kind == "steps" else whole
+    asks = analyse(question)
+    for i, ask in enumerate(asks):
+        # a part is about its own words and the parts before it, not a later part's (…多久开一次？要表决得来多少人？)
+        scope = whole_words if len(asks) == 1 else without_count(
+            subject_words(ask.text if ask.follows else "，".join(a.text for a in asks[:i + 1])), count)
+        cover = Coverage(_about(without_count(subject_words(ask.text), count) + scope, ask), idf, lexicon)
+        match_cover = Coverage(_about(scope, ask), idf, lexicon) if ask.kind == "steps" else Coverage(scope, idf, lexicon)
         scored = [_score(ask, c, cover, *_best_match(match_cover, c, idf, lexicon, question, ask, vectors), exception, count,
                           fewer)
                   for c in pool if c.text not in used]
@@ -631,7 +635,8 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         if practice is not None:
             best, direct = practice, True
         line = ("（地方实践，非党内法规规定）" if practice is not None else "") + _line_for(ask, best, cover, pool, count)
-        used.add(best.c.text)
+        if direct:  # a part not answered leaves its best statement to the others
+            used.add(best.c.text)
         parts.append(Part(ask, line, best.c.passage.n, direct, [s for s in scored if s is not best], best))
     return parts
 

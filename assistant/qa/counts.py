@@ -12,9 +12,9 @@ from typing import Callable
 import cn2an
 
 _N = r"(\d+|[零〇一二两三四五六七八九十百千]+)"
-# 我们机关有120名党员 / 就两个正式党员 / 党员人数有60人 / 党员共50名
+# 我们机关有120名党员 / 就两个正式党员 / 党员人数有60人 / 党员共50名 / 正式党员才5个人
 _STATED_RES = (re.compile(rf"{_N}\s*(?:名|个|位|人)?(?:正式|在职|预备)?党员"),
-               re.compile(rf"党员(?:人数)?(?:有|共|一共|总共|是|为)?\s*{_N}\s*(?:名|人|个|位)"))
+               re.compile(rf"党员(?:人数)?(?:有|共|一共|总共|是|为|才|只有|就|只|仅|仅有)?\s*{_N}\s*(?:名|人|个|位)(?!月|多月|星期|工作日)"))
 _FEWER = r"(?:不足|不到|少于|不满|未满)"  # fewer than: in a question (不足三人的单位: at most 2) and in a rule's condition
 _FEWER_RE = re.compile(rf"{_FEWER}\s*{_N}\s*(?:名|个|位|人)")
 _PEOPLE = r"(?:人|名)"
