@@ -627,6 +627,12 @@ def test_a_request_takes_the_branch_and_its_situation_from_the_saved_profile(fre
     ("预备党员和正式党员有什么区别", ("表决权、选举权和被选举权",)),
     ("入党的流程是什么", ("入党申请书", "积极分子", "发展对象", "预备期")),  # 流程, where our card says 程序
     ("支委会委员候选人怎么产生", ("征求党员和群众的意见", "党员大会")),
+    ("成立党支部的条件", ("3人以上",)),  # 条件: our 几个人可以成立党支部 is another facet
+    ("什么是开除党籍处分?", ("最高处分",)),
+    ("主题党日性质?", ("每个月", "组织生活")),
+    ("留学延期了党籍怎么办", ("5年", "停止党籍")),
+    ("发展对象的短期集中培训，时间上有什么要求？", ("3天", "24个学时")),
+    ("交党费标准和计算方法", ("税后", "0.5%", "2%")),
 ])
 def test_frequent_asks_get_the_cards_answer_on_a_fresh_machine(fresh_app: App, question: str,
                                                                needed: tuple[str, ...]) -> None:
