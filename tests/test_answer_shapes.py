@@ -20,6 +20,7 @@ from assistant.qa.answer import Answer, Assistant
 from assistant.qa.asks import analyse
 from assistant.qa.cases import another_case, named
 from assistant.root import App
+from assistant.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 ZHIBU = "中国共产党支部工作条例（试行）"
@@ -36,6 +37,14 @@ def app(corpus_app: App) -> App:
 @pytest.fixture(scope="module")
 def assistant(app: App) -> Assistant:
     return app.assistant
+
+
+@pytest.fixture(scope="module")
+def cards_only(tmp_path_factory: pytest.TempPathFactory) -> App:
+    """A fresh machine: only our cards, loaded once for the module."""
+    fresh = App(Settings.from_env(data_dir=tmp_path_factory.mktemp("cards-only")))
+    fresh.ensure_bundled()
+    return fresh
 
 
 def first(answer: Answer) -> str:
@@ -239,13 +248,12 @@ def test_the_rule_for_another_case_of_the_same_kind_does_not_answer(assistant: A
     assert a.direct and "1年" in first(a), first(a)
 
 
-def test_a_close_statement_of_the_case_asked_answers_when_the_best_is_of_another(fresh_app: App) -> None:
+def test_a_close_statement_of_the_case_asked_answers_when_the_best_is_of_another(cards_only: App) -> None:
     """警告处分影响期多久: our 严重警告's 1年半 matches it best in words, but is another case; the card's
     statement naming 警告 answers (fresh machine, where the 严重警告 answer ranks first)."""
-    fresh_app.ensure_bundled()
-    a = fresh_app.assistant.ask("警告处分影响期多久")
+    a = cards_only.assistant.ask("警告处分影响期多久")
     assert a.direct and "警告处分的1年内" in first(a), first(a)
-    assert not fresh_app.assistant.ask("党员被诫勉了，多长时间内不能提拔？").direct
+    assert not cards_only.assistant.ask("党员被诫勉了，多长时间内不能提拔？").direct
 
 
 def test_cases_named_longest_first(app: App) -> None:
@@ -634,11 +642,10 @@ def test_a_request_takes_the_branch_and_its_situation_from_the_saved_profile(fre
     ("发展对象的短期集中培训，时间上有什么要求？", ("3天", "24个学时")),
     ("交党费标准和计算方法", ("税后", "0.5%", "2%")),
 ])
-def test_frequent_asks_get_the_cards_answer_on_a_fresh_machine(fresh_app: App, question: str,
+def test_frequent_asks_get_the_cards_answer_on_a_fresh_machine(cards_only: App, question: str,
                                                                needed: tuple[str, ...]) -> None:
     """Frequent real asks once declined though a card held the answer: the card's question answers them."""
-    fresh_app.ensure_bundled()
-    a = fresh_app.assistant.ask(question)
+    a = cards_only.assistant.ask(question)
     assert a.direct and all(w in first(a) for w in needed), first(a)
 
 
