@@ -63,10 +63,12 @@ def _app_startup(data_dir: Path) -> tuple[float, float]:
         return app.startup_s, gradio_import
 
 
-SETS = ("devset", "realdev", "holdout", "holdout2", "valset", "holdout3", "realblind", "procblind", "holdout4")
+SETS = ("devset", "realdev", "holdout", "holdout2", "valset", "devset6", "holdout3", "realblind", "procblind", "holdout4",
+        "holdout5")
 SET_NOTES = {"devset": "口语，调参所用", "realdev": "真实提问，调参所用", "holdout": "口语，已用于调参",
              "holdout2": "口语，已用于调参", "valset": "口语，首评后用于调参", "holdout3": "口语，盲测", "realblind": "真实提问，盲测",
-             "procblind": "程序类问法，盲测", "holdout4": "口语，盲测"}
+             "procblind": "程序类问法，盲测", "holdout4": "口语，盲测",
+             "devset6": "口语与真实提问，调参用", "holdout5": "口语与真实提问，盲测"}
 
 
 def _answer_keys(app: App, settings: Settings, quiz: Path) -> list[str]:
