@@ -681,3 +681,13 @@ def test_a_bound_with_its_modal_is_no_subject_word() -> None:
     from assistant.qa.asks import subject_words
 
     assert subject_words("支部书记最多能连任几届？") == ["支部书记", "连任"]
+
+
+def test_a_filler_the_segmenter_glued_onto_a_word_is_cut_off() -> None:
+    """能合 (最多能合几家) and 内要 (多长时间内要交) are guesses of the segmenter, not words of the subject."""
+    from assistant.qa.asks import subject_words
+
+    assert subject_words("几家单位合起来建联合支部，最多能合几家") == ["单位", "联合", "支部"]
+    assert subject_words("年度考核表弄好后多长时间内要交档案室") == ["年度", "考核表", "档案室"]
+    assert "会议" in subject_words("会议能不能开")  # a dictionary word that starts with 会 stays
+    assert [a.kind for a in analyse("党史学习教育重点抓哪些人")] == ["who"]

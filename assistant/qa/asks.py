@@ -21,7 +21,7 @@ _CUES: dict[str, str] = {
     "duration": (r"多长时间|多久|几年|几个月|多少天|几天|多少年|多少个月|几周|期限|时限|多长|最长|最短|几个工作日|多少个工作日|"
                  r"任期|有效期|多少学时|几个学时|几学时|多少小时|几小时"),
     "when": r"什么时候|何时|哪天|哪一天|几月|哪个月|什么时间|从哪天|从何时|何日|起算|哪一年|时间节点|哪个时候|啥时候|几时|哪个季度|什么季节",
-    "who": (r"谁|由哪|哪个部门|哪级|哪一级|什么人|什么组织|哪个组织|什么部门|找哪|归哪|哪里批|哪批|哪个单位|哪个党组织|"
+    "who": (r"谁|哪些人|由哪|哪个部门|哪级|哪一级|什么人|什么组织|哪个组织|什么部门|找哪|归哪|哪里批|哪批|哪个单位|哪个党组织|"
             r"什么机关|哪个机关|什么级别|什么党组织|设什么|成立什么|建什么|组建什么|建立什么|哪种组织|哪个层级|还是"),
     "rate": r"比例|百分之|多少钱|交多少|缴多少|标准是多少|按什么标准|什么标准|(?:党费|交纳|缴纳|收缴|交|缴)[^，。？?]{0,3}标准",
     "number": r"几个|几名|多少人|几人|多少名|几位|多少个|多少|几家|几所|人数|几级|几种|几类|几项|几条|几届|几票|几成|几分之",
@@ -40,7 +40,7 @@ FILLER_WORDS = frozenset("""
 有没有 算不算 行不行 能 能够 要 需要 应该 应当 必须 得 会 该 最多 最少 最长 最短 至少 最早 最晚 上限 下限 大概 大约 左右
 才能 才 就 都 也 还 又 再 已经 现在 目前 是 有 在 给 当 把 被 让 对 和 与 或 或者 及 以及 等 的 了 着 过 呢 吗 么 嘛 哈 呗 啦
 多 最 按 开 搞 弄 做 办 下 上 中 里 后 前 一年 一个 一名 每 该怎么 怎么办 怎么样 如何是好 理解 意思 含义 是指 指
-最低 最高 最大 最小 起码 顶多 最迟 最多能 最少要 至少要 最长能 最多要
+最低 最高 最大 最小 起码 顶多 最迟 最多能 最少要 至少要 最长能 最多要 起来
 """.split())
 _PART_SPLIT_RE = re.compile(r"[？?；;]|(?<=[吗么呢])[，,]|，(?=(?:最多|最少|最长|最短|多久|几|多少|什么时候|谁|能不能|可不可以|是否|要不要|那|还有|另外))")
 _YES_WORDS = (
@@ -120,12 +120,25 @@ _KEEP_ONE = frozenset("村镇县省市区乡校院所厂团票岁党")
 _PERSON_UNIT_RE = re.compile(r"(?<=[几多少个两三四五六七八九十百\d])人(?=[才到])")
 
 
+_GLUE = frozenset("能要可得会该需才就都也还又再")  # one-character fillers the segmenter's guesses glue onto a word
+
+
+def _unglued(jieba, token: str) -> list[str]:
+    """A token the segmenter guessed (no dictionary word) that a filler starts or ends (能合 in 最多能合几家,
+    内要 in 多长时间内要交), cut again by the dictionary alone; any other token as it is."""
+    if len(token) > 1 and (token[0] in _GLUE or token[-1] in _GLUE) and not jieba.has_word(token):
+        return list(jieba.cut(token, False))
+    return [token]
+
+
 def subject_words(text: str) -> list[str]:
     """The content words of a question (precise segmentation, fillers and cue words dropped)."""
     from .lexical import _jieba
 
+    jieba = _jieba()
     out = []
-    for w in _jieba().cut(_PERSON_UNIT_RE.sub("人 ", unicodedata.normalize("NFKC", text))):
+    for w in (piece for token in jieba.cut(_PERSON_UNIT_RE.sub("人 ", unicodedata.normalize("NFKC", text)))
+              for piece in _unglued(jieba, token)):
         w = w.strip()
         if (not w or w in FILLER_WORDS or re.fullmatch(r"[\W_]+|(?:19|20)\d\d年?版?", w) or (len(w) == 1 and w not in _KEEP_ONE)
                 or (w not in CONTENT_CUES and any(CUE_RE[k].fullmatch(w) for k in CUE_RE))):
