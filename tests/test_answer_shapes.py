@@ -691,3 +691,9 @@ def test_a_filler_the_segmenter_glued_onto_a_word_is_cut_off() -> None:
     assert subject_words("年度考核表弄好后多长时间内要交档案室") == ["年度", "考核表", "档案室"]
     assert "会议" in subject_words("会议能不能开")  # a dictionary word that starts with 会 stays
     assert [a.kind for a in analyse("党史学习教育重点抓哪些人")] == ["who"]
+
+
+def test_within_a_span_states_the_latest_bound(assistant: Assistant) -> None:
+    """最晚多久 asks a bound: 在一个月内 states it as well as 不超过 would."""
+    line = first(assistant.ask("小李刚交了入党申请书，支部最晚多久要找他谈话？"))
+    assert "一个月内" in line or "1个月内" in line, line
