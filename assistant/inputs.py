@@ -6,6 +6,7 @@ whose message names the field by its Chinese label.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -15,7 +16,7 @@ from typing import Any
 from .errors import InputError
 
 __all__ = ["InputError", "LABELS", "label", "parse_date", "parse_int", "parse_hours", "clean_text", "parse_question", "is_text",
-           "shorten", "safe_filename"]
+           "shorten", "safe_filename", "simplified"]
 
 LABELS = {
     "date": "会议日期", "start": "开始日期", "until": "截止日期", "today": "今天的日期", "deadline": "截止日期",
@@ -166,6 +167,18 @@ def parse_question(value: Any, max_len: int = 1000) -> str:
     if _CONTROL_RE.search(text.replace("\n", " ").replace("\t", " ").replace("\r", " ")):
         raise InputError("question", "问题含有控制字符，请删除后重试")
     return text
+
+
+@functools.cache
+def _to_simplified():
+    from opencc import OpenCC  # phrase-aware: 显著、著作 stay as they are
+
+    return OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """A question typed in traditional characters (發展黨員大會…) in the simplified ones the regulations use."""
+    return _to_simplified().convert(text) if text else text
 
 
 def safe_filename(name: str, default: str = "文件") -> str:

@@ -697,3 +697,13 @@ def test_within_a_span_states_the_latest_bound(assistant: Assistant) -> None:
     """最晚多久 asks a bound: 在一个月内 states it as well as 不超过 would."""
     line = first(assistant.ask("小李刚交了入党申请书，支部最晚多久要找他谈话？"))
     assert "一个月内" in line or "1个月内" in line, line
+
+
+def test_a_question_in_traditional_characters_is_read_in_simplified(assistant: Assistant) -> None:
+    """支部委員會多久開一次會 is the simplified question: the same first line (the regulations are simplified)."""
+    from assistant.inputs import simplified
+
+    assert simplified("發展黨員大會預備黨員有表決權嗎") == "发展党员大会预备党员有表决权吗"
+    assert simplified("取得显著成绩，著作") == "取得显著成绩，著作"  # simplified text stays as it is
+    assert first(assistant.ask("支部委員會多久開一次會？")) == first(assistant.ask("支部委员会多久开一次会？"))
+    assert not assistant.retriever.search("黨費按什麼比例交").abstained

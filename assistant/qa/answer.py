@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator, Sequence
 
 from ..citations import cited_refs, same_title, status_word
+from ..inputs import simplified
 from ..numerals import cn_to_int
 from .cases import Group
 from .compose import Passage, QuestionVectors, answer_parts, first_line, key_points, related
@@ -323,7 +324,7 @@ class Assistant:
 
     def stream(self, question: str, history: list[tuple[str, str]] | None = None) -> Iterator[tuple[str, Answer | None]]:
         """Yield (text so far, None) while the model writes, then (final text, Answer)."""
-        question = (question or "").strip()
+        question = simplified((question or "").strip())
         if not question:
             answer = Answer("请输入问题。", "offline", True, "", [], "")
             yield answer.answer, answer

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from ..inputs import simplified
 from .index import Snapshot, Store
 
 RRF_K = 5
@@ -101,7 +102,7 @@ class Retriever:
         text that is not in force yet (尚未施行) are never returned."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
-        query = query.strip()
+        query = simplified(query.strip())
         snap = self.store.snapshot()
         if not query or not snap.ids:
             return SearchResult(query, True, [], {"reason": "empty"})
