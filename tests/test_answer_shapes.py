@@ -707,3 +707,12 @@ def test_a_question_in_traditional_characters_is_read_in_simplified(assistant: A
     assert simplified("取得显著成绩，著作") == "取得显著成绩，著作"  # simplified text stays as it is
     assert first(assistant.ask("支部委員會多久開一次會？")) == first(assistant.ask("支部委员会多久开一次会？"))
     assert not assistant.retriever.search("黨費按什麼比例交").abstained
+
+
+def test_a_thing_the_knowledge_base_never_names_is_not_answered_with_another(assistant: Assistant) -> None:
+    """思想汇报 occurs in no passage: the 考察 of 积极分子 every half year is not how often they report (it was
+    answered so); a colloquial verb the passages never use (调走) still weighs nothing."""
+    a = assistant.ask("入党积极分子的思想汇报多久交一次？")
+    assert not a.direct, first(a)
+    a = assistant.ask("发展对象下个月就要调走了，还能给他办接收预备党员吗？")
+    assert a.direct and "3个月" in first(a), first(a)

@@ -43,6 +43,7 @@ W_COVER, W_CONTEXT, W_KIND, W_MATCH, W_SECTION, W_BOUND, W_RANK, W_POS = 1.5, 0.
 W_DENSE, DENSE_FLOOR = 20.0, 0.85  # the dense similarity of our closest question, above the floor
 W_EXCEPTION = 2.0       # a question stating an absence (书记出差了、没单位) wants the clause for that case
 W_COUNT = 1.0           # a question stating a head count (有120名党员) wants the rule whose condition it meets
+ABSENT_NOUN = 4         # a word this long the passages never use (思想汇报) names a thing asked about: it weighs as the rarest
 IDF_CAP = 4.0           # a very rare word weighs no more than this
 GENERIC_CAP = 1.0       # nor a word naming a procedure more than this (入党的流程: 入党 is the subject)
 MIN_MATCH = 0.55        # one of our questions this close to the user's (in words) makes its answer direct
@@ -311,7 +312,8 @@ class Coverage:
             forms = [w] + [t for k, terms in lexicon.items() if k == w or (len(k) > 1 and k in w) for t in terms]
             # a colloquial word the passages never use (休假) weighs as much as its formal forms (不能参加)
             groups.append((tuple(dict.fromkeys(forms)),
-                           idf(w) or max((formal_idf(f) for f in forms[1:]), default=0.0)))
+                           idf(w) or max((formal_idf(f) for f in forms[1:]), default=0.0)
+                           or (IDF_CAP if len(w) >= ABSENT_NOUN else 0.0)))
         self.all_forms = [forms for forms, _ in groups]
         self.groups = [(forms, weight) for forms, weight in groups if weight > 0]
         self.total = sum(weight for _, weight in self.groups) or 1.0
