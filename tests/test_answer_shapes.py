@@ -716,3 +716,11 @@ def test_a_thing_the_knowledge_base_never_names_is_not_answered_with_another(ass
     assert not a.direct, first(a)
     a = assistant.ask("发展对象下个月就要调走了，还能给他办接收预备党员吗？")
     assert a.direct and "3个月" in first(a), first(a)
+
+
+def test_our_question_matches_by_any_kind_it_asks(assistant: Assistant, cards_only: App) -> None:
+    """纪律处分有哪几种 asks a list as well as a number (几种): a 有哪些 question matches it; so 书记、副书记任期内
+    职务变动 answers whether a 书记 moving mid-term needs the higher level's consent."""
+    line = first(assistant.ask("机关党委书记干到一半要调岗，要上级点头吗"))
+    assert line.startswith("答：需要。") and "上级党组织同意" in line, line
+    assert "第八十九条" not in first(cards_only.assistant.ask("对党员处分有哪些"))

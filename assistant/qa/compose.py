@@ -424,7 +424,7 @@ def _match(question_cover: Coverage, asked: str, idf: Callable[[str], float], le
     words, IDF-weighted); 0 when it asks another kind of thing (多久一次 is not 最长几年) — a
     bound (最长、至少) the answer itself states needs no echo in our question."""
     ours = analyse(asked)
-    if not ({a.kind for a in ours} & set(ask.kinds)) or (
+    if not ({k for a in ours for k in a.kinds} & set(ask.kinds)) or (
             ask.bound and not states_bound and not any(a.bound == ask.bound for a in ours)):
         return 0.0
     forward = question_cover(asked, partial=0.0)
