@@ -640,6 +640,7 @@ def test_a_request_takes_the_branch_and_its_situation_from_the_saved_profile(fre
     ("主题党日性质?", ("每个月", "组织生活")),
     ("留学延期了党籍怎么办", ("5年", "停止党籍")),
     ("发展对象的短期集中培训，时间上有什么要求？", ("3天", "24个学时")),
+    ("党员长期不参加党的组织生活应如何处理?", ("连续6个月", "自行脱党")),
     ("交党费标准和计算方法", ("税后", "0.5%", "2%")),
 ])
 def test_frequent_asks_get_the_cards_answer_on_a_fresh_machine(cards_only: App, question: str,
@@ -647,6 +648,11 @@ def test_frequent_asks_get_the_cards_answer_on_a_fresh_machine(cards_only: App, 
     """Frequent real asks once declined though a card held the answer: the card's question answers them."""
     a = cards_only.assistant.ask(question)
     assert a.direct and all(w in first(a) for w in needed), first(a)
+
+
+def test_a_member_who_is_ill_is_not_told_of_the_six_months_rule(cards_only: App) -> None:
+    """因病长期休养: our 没有正当理由，长期不参加组织生活 (自行脱党) is not about them."""
+    assert "自行脱党" not in first(cards_only.assistant.ask("因病长期休养的党员怎样过组织生活?"))
 
 
 def test_a_part_is_about_its_own_words_not_a_later_parts(assistant: Assistant) -> None:
