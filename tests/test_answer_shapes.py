@@ -730,3 +730,19 @@ def test_our_question_matches_by_any_kind_it_asks(assistant: Assistant, cards_on
     line = first(assistant.ask("机关党委书记干到一半要调岗，要上级点头吗"))
     assert line.startswith("答：需要。") and "上级党组织同意" in line, line
     assert "第八十九条" not in first(cards_only.assistant.ask("对党员处分有哪些"))
+
+
+def test_a_spoken_yes_no_and_an_opening_that_is_not_the_ask(assistant: Assistant) -> None:
+    """能单独建个支部不 asks yes or no; 有个党员……能…吗 opens with 可以/不可以, not 有/没有; 从外单位 is 单位."""
+    from assistant.qa.asks import subject_words
+
+    assert [a.kind for a in analyse("专项工作组干大半年，能单独建个支部不")] == ["yes_no"]
+    assert analyse("有个党员上个月刚受了警告处分，现在还能给发展对象当入党介绍人吗？")[0].yes_no_words() == ("可以", "不可以")
+    assert "从外" not in subject_words("从外单位转来的预备党员，到期了转正能往后推吗")
+    line = first(assistant.ask("从外单位转来的预备党员，到期了转正能往后推吗"))
+    assert "6个月" in line or "六个月" in line, line
+
+
+def test_a_rule_for_a_member_of_another_standing_does_not_answer(assistant: Assistant) -> None:
+    """留党察看 is not 预备党员 (knowledge/cases.yaml): 预备党员没有选举权 is no answer for a member on probation."""
+    assert "预备党员" not in first(assistant.ask("支部有个党员正在留党察看，这次支部选举他能投票吗？"))
