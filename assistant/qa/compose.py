@@ -60,7 +60,7 @@ PRACTICE_COVER = {"steps": 0.45, "definition": 0.9}  # a local-practice card cov
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
 PRACTICE_REACH = 5      # a local-practice card answers when the best of the top five passages' statements is its
-VERDICT_REACH = 5       # a yes/no ask's best statement says no yes or no: the first of these that does and is direct answers
+VERDICT_REACH = 5       # how far below the best a direct statement is looked for (a yes or no; the case asked)
 
 # which section of a card answers which kind of ask
 SECTION_KINDS = {
@@ -541,6 +541,13 @@ def _direct(ask: Ask, best: _Scored, cov: float, states_it: bool) -> bool:
         best.exact >= e and best.dense >= d and best.c.rank <= r for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER))))
 
 
+def _close_direct(ask: Ask, best: _Scored, scored: list[_Scored], also: Callable[[_Scored], bool]) -> _Scored:
+    """The first of the statements just below the best (VERDICT_REACH) that states a rule, meets ``also`` and
+    answers the ask directly; the best itself when none does."""
+    return next((s for s in scored[1:VERDICT_REACH] if not s.c.no_rule and also(s) and _direct(ask, s, s.exact, _states(ask, s))),
+                best)
+
+
 def _card_steps(ask: Ask, s: _Scored, cover: Coverage, question: str) -> bool:
     """Whether a statement is a card's 怎么做 steps for a steps ask about exactly that card's subject:
     the title names every word of the ask's subject and the question every word of the card's topic
@@ -615,18 +622,16 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         scored.sort(key=lambda s: -s.score)
         best = scored[0]
         if another_case(cases, question, best.c.said):  # 警告 is not 严重警告: a close statement of the case asked
-            best = next((s for s in scored[1:VERDICT_REACH] if same_case(cases, question, s.c.said) and not s.c.no_rule
-                         and _direct(ask, s, s.exact, _states(ask, s))), best)
+            best = _close_direct(ask, best, scored, lambda s: same_case(cases, question, s.c.said))
         cov = best.exact
         if ask.kind in ("definition", "list", "steps", "other"):  # a card section is about its card's title
             cov = min(1.0, cov + 0.5 * cover(best.c.passage.context, partial=0.0))
         direct = (not best.c.no_rule and _direct(ask, best, cov, _states(ask, best))
                   and not another_case(cases, question, best.c.said))
         if direct and ask.kind == "yes_no" and not _says_verdict(ask, best, cover, count):
-            best = next((s for s in scored[1:VERDICT_REACH] if not s.c.no_rule and s.exact >= best.exact
-                         and (count is None or fits(count, s.c.full) is not False)
-                         and not another_case(cases, question, s.c.said)
-                         and _says_verdict(ask, s, cover, count) and _direct(ask, s, s.exact, _states(ask, s))), best)
+            best = _close_direct(ask, best, scored, lambda s: s.exact >= best.exact
+                                 and (count is None or fits(count, s.c.full) is not False)
+                                 and not another_case(cases, question, s.c.said) and _says_verdict(ask, s, cover, count))
         states_it = _states(ask, best)
         steps = None if direct or best.c.no_rule else next((s for s in scored if _card_steps(ask, s, cover, question)), None)
         if steps is not None:
