@@ -170,6 +170,35 @@ def test_a_once_only_extension_still_states_a_duration(assistant: Assistant) -> 
     assert a.direct and "半年" in first(a) and re.search("1年|一年", first(a)), first(a)
 
 
+@pytest.mark.parametrize("question, wanted", [
+    ("社区党支部委员会一届几年？", "5年"),  # 支部工作条例第二十一条 states the term for each kind of branch
+    ("大学里学院党组织一届干几年", "5年"),  # 高校基层组织工作条例第七条
+])
+def test_a_term_stated_in_its_own_form_answers_a_how_long_ask(assistant: Assistant, question: str, wanted: str) -> None:
+    a = assistant.ask(question)
+    assert a.direct and wanted in first(a), first(a)
+
+
+def test_a_time_limit_does_not_answer_for_an_attribute_it_never_names(assistant: Assistant) -> None:
+    """The rule on sending back the receipt within a month says nothing of how long the letter is valid."""
+    a = assistant.ask("党员组织关系介绍信的有效期是多少天？")
+    assert not a.direct and NOT_DIRECT in first(a), first(a)
+
+
+def test_the_longest_is_the_cap_on_an_extension(assistant: Assistant) -> None:
+    """细则第二十五条: 三个月内审批, then 延长…但不得超过六个月 — 最长 asks for the cap, alone or as a second part."""
+    line = first(assistant.ask("接收预备党员的决议，党委最长多久要批完？"))
+    assert "三个月" in line and "六个月" in line, line
+    a = assistant.ask("接收预备党员的决议党委一般多久批？特殊情况最长多久？")
+    assert a.direct and "三个月" in first(a) and "六个月" in first(a) and NOT_DIRECT not in first(a), first(a)
+
+
+def test_a_cards_next_item_on_another_article_is_no_cap(cards_only: App) -> None:
+    """In a card, the item after the 入党宣誓 limit (第二十九条) is the 预备期 extension (第三十一条): not its cap."""
+    a = cards_only.assistant.ask("被批准为预备党员后，最晚多久要组织入党宣誓？")
+    assert a.direct and "1个月" in first(a) and "半年" not in first(a), first(a)
+
+
 def test_our_answer_that_adds_what_no_rule_says_still_answers(assistant: Assistant) -> None:
     """The card states the month (第十条), then that no rule says whether back pay counts: a direct answer."""
     a = assistant.ask("涨工资了，党费从哪个月开始按新的交")

@@ -52,10 +52,12 @@ SAME_QUESTION = 0.95    # …or whatever it covers, when the user's question is 
 MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
 # …or it states the kind asked and covers (exactly) this much of the subject, with our closest question
 # at least this close in meaning, from a passage ranked at most this (0 = best): nearly all of it in general,
-# less where the kind's form is telling (a frequency, a body) or a yes/no rule matches closely in meaning
+# less where the statement has the form of the kind asked (a frequency, a body, a term: 每届5年, 1个月内) or a
+# yes/no rule matches closely in meaning; a term with no close question of ours must cover more of the subject
 FULL_COVER = (0.9, 0.93, 1)
 CASE_COVER = 0.5  # …or it is the clause for the case the question states and covers this much of the subject
-KIND_COVER = {"frequency": (0.5, 0.0, 99), "who": (0.5, 0.0, 99), "yes_no": (0.4, 0.94, 1)}
+KIND_COVER = {"frequency": ((0.5, 0.0, 99),), "who": ((0.5, 0.0, 99),), "yes_no": ((0.4, 0.94, 1),),
+              "duration": ((0.6, 0.9, 1), (0.7, 0.0, 1))}
 PRACTICE_COVER = {"steps": 0.45, "definition": 0.9}  # a local-practice card covering this much of a how-to / what-is ask's subject answers it
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
@@ -117,6 +119,7 @@ _FACETS = ((("条件",), ("条件", "资格", "谁能", "谁可以", "什么人"
            (("区别",), ("区别", "不同")))
 _MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多|(?:天|日|周|月|年|工作日)内")
 _MIN_RE = re.compile(r"不少于|至少|以上|不低于|起码|满")
+_EXTENDED_RE = re.compile(r"延长[^。]*(?:不得超过|不超过|最长|至多)")  # 可以适当延长…，但不得超过六个月: the real ceiling
 _NEGATIVE_RE = re.compile(r"不得|不能|一律不|不可|不予|不准|禁止|严禁|不应|不宜|不再|无权|不允许|不作为|不列为|不算|不计|不需要|不必|无需|"
                           r"不是|没有(?:表决权|选举权|被选举权)|不享有|不发展|不收|不转|不接收|不批准|不承认|不一律|不一定")
 
@@ -501,6 +504,10 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate], coun
         text = f"{text}{joined}"
     elif ask.kind in ("steps", "list") and c.passage.section in SECTION_KINDS and not c.asked:
         text = _section_line(c, pool)
+    ceiling = _ceiling(ask, c, pool)
+    if ceiling is not None:
+        verdict = _VERDICT_RE.match(ceiling.text) if ceiling.asked else None  # our 可以。answers another question
+        text = f"{text.rstrip('。；')}。{ceiling.text[verdict.end() if verdict else 0:]}"
     if len(text) > MAX_LINE:
         text = text[:MAX_LINE].rstrip("；，、") + "……"
     theirs = _VERDICT_RE.match(text) if c.asked and ask.kind != "yes_no" else None
@@ -512,6 +519,16 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate], coun
             yes, no = ask.yes_no_words()
             text = f"{yes if verdict == 'yes' else no}。{text}"
     return text
+
+
+def _ceiling(ask: Ask, c: Candidate, pool: list[Candidate]) -> Candidate | None:
+    """For a 最长/最多 ask, the sentence right after the chosen one that caps an extension of its time
+    limit (三个月内审批。如遇特殊情况可以适当延长…，但不得超过六个月): the longest is that cap."""
+    if ask.bound != "max" or _EXTENDED_RE.search(c.full):
+        return None
+    cites = set(LABEL_RE.findall(c.text))  # (in a card, the next item is another rule when it cites another article)
+    return next((x for x in pool if x.passage is c.passage and x.pos == c.pos + 1 and _EXTENDED_RE.search(x.text)
+                 and set(LABEL_RE.findall(x.text)) <= cites), None)
 
 
 def _states(ask: Ask, s: _Scored) -> bool:
@@ -537,8 +554,17 @@ def _direct(ask: Ask, best: _Scored, cov: float, states_it: bool) -> bool:
         return True
     if states_it and best.case and best.exact >= CASE_COVER:
         return True  # the rule for the very case the question states, naming all of its subject
+    bars = (FULL_COVER, *KIND_COVER.get(ask.kind, ())) if _own_form(ask, best) else (FULL_COVER,)
     return states_it and (cov >= MIN_COVER[0] and best.dense >= MIN_COVER[1] or any(
-        best.exact >= e and best.dense >= d and best.c.rank <= r for e, d, r in (FULL_COVER, KIND_COVER.get(ask.kind, FULL_COVER))))
+        best.exact >= e and best.dense >= d and best.c.rank <= r for e, d, r in bars))
+
+
+def _own_form(ask: Ask, s: _Scored) -> bool:
+    """Whether a statement states the ask's own kind (not only one of its other readings), in the
+    form of that kind's answer or in the card section for it: only then does the kind's lower bar apply."""
+    if ask.kind == "yes_no":
+        return s.strength >= 0.5
+    return ask.kind in SECTION_KINDS.get(s.c.passage.section, ()) or kind_strength(ask.kind, s.c.full) >= 0.5
 
 
 def _close_direct(ask: Ask, best: _Scored, scored: list[_Scored], also: Callable[[_Scored], bool]) -> _Scored:
@@ -641,6 +667,9 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
                     if lead is not None and lead.c.passage.kind == "practice" else None)
         if practice is not None:
             best, direct = practice, True
+        cap = _ceiling(ask, parts[-1].best.c, pool) if not direct and parts and parts[-1].direct else None
+        if cap is not None:  # 一般多久内批？最长能拖多久？: the cap right after the term just answered
+            best, direct = next((s for s in scored if s.c is cap), best), True
         line = ("（地方实践，非党内法规规定）" if practice is not None else "") + _line_for(ask, best, cover, pool, count)
         if direct:  # a part not answered leaves its best statement to the others
             used.add(best.c.text)
