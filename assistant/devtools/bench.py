@@ -64,11 +64,12 @@ def _app_startup(data_dir: Path) -> tuple[float, float]:
 
 
 SETS = ("devset", "realdev", "holdout", "holdout2", "valset", "devset6", "holdout3", "realblind", "procblind", "holdout4",
-        "holdout5")
+        "holdout5", "holdout6")
 SET_NOTES = {"devset": "口语，调参所用", "realdev": "真实提问，调参所用", "holdout": "口语，已用于调参",
              "holdout2": "口语，已用于调参", "valset": "口语，首评后用于调参", "holdout3": "口语，盲测", "realblind": "真实提问，盲测",
              "procblind": "程序类问法，盲测", "holdout4": "口语，盲测",
-             "devset6": "口语与真实提问，调参用", "holdout5": "口语与真实提问，盲测"}
+             "devset6": "口语与真实提问，调参用", "holdout5": "口语与真实提问，盲测",
+             "holdout6": "口语与真实提问，盲测"}
 
 
 def _answer_keys(app: App, settings: Settings, quiz: Path) -> list[str]:
