@@ -506,19 +506,23 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate], coun
         text = _section_line(c, pool)
     ceiling = _ceiling(ask, c, pool)
     if ceiling is not None:
-        verdict = _VERDICT_RE.match(ceiling.text) if ceiling.asked else None  # our 可以。answers another question
-        text = f"{text.rstrip('。；')}。{ceiling.text[verdict.end() if verdict else 0:]}"
+        text = f"{text.rstrip('。；')}。{_without_verdict(ceiling.text) if ceiling.asked else ceiling.text}"
     if len(text) > MAX_LINE:
         text = text[:MAX_LINE].rstrip("；，、") + "……"
-    theirs = _VERDICT_RE.match(text) if c.asked and ask.kind != "yes_no" else None
-    if theirs and theirs.group().endswith("。") and len(text) > theirs.end():  # 不是。… answers another question
-        text = text[theirs.end():]
+    if c.asked and ask.kind != "yes_no":
+        text = _without_verdict(text)
     if ask.kind == "yes_no" and not c.asked:  # our own answers already open with their yes or no
         verdict = _polarity(ask, c, cover, count)
         if verdict:
             yes, no = ask.yes_no_words()
             text = f"{yes if verdict == 'yes' else no}。{text}"
     return text
+
+
+def _without_verdict(text: str) -> str:
+    """Our answer without the 不是。/可以。 it opens with: that answers another question than the one asked."""
+    theirs = _VERDICT_RE.match(text)
+    return text[theirs.end():] if theirs and theirs.group().endswith("。") and len(text) > theirs.end() else text
 
 
 def _ceiling(ask: Ask, c: Candidate, pool: list[Candidate]) -> Candidate | None:
@@ -563,7 +567,7 @@ def _own_form(ask: Ask, s: _Scored) -> bool:
     """Whether a statement states the ask's own kind (not only one of its other readings), in the
     form of that kind's answer or in the card section for it: only then does the kind's lower bar apply."""
     if ask.kind == "yes_no":
-        return s.strength >= 0.5
+        return True  # its form, a modal rule or our verdict, is what _states already asks of it
     return ask.kind in SECTION_KINDS.get(s.c.passage.section, ()) or kind_strength(ask.kind, s.c.full) >= 0.5
 
 
