@@ -317,7 +317,6 @@ def test_a_cited_rule_before_what_no_rule_says_is_its_own_statement(assistant: A
     ("我们机关有150名党员，应该设什么党组织？", "100人以上的", NOT_DIRECT),
     ("机关有60个党员设什么组织", "50人以上、100人以下", NOT_DIRECT),
     ("我们支部有12个党员，要设支部委员会吗", "7人以上", NOT_DIRECT),
-    ("正式党员不到3个的单位建什么支部", "联合党支部", "3人以上"),  # fewer than 3: not the rule for 3 or more
     ("机关党员不满100人可以成立机关党委吗", "答：可以。不足100人", "50人"),  # the case 不满100人 is the rule's 不足100人的
     ("单位正式党员不足3人应该建什么党支部", "联合党支部", "不足50人"),  # not another rule's looser 不足50人的
 ])
@@ -775,3 +774,32 @@ def test_a_spoken_yes_no_and_an_opening_that_is_not_the_ask(assistant: Assistant
 def test_a_rule_for_a_member_of_another_standing_does_not_answer(assistant: Assistant) -> None:
     """留党察看 is not 预备党员 (knowledge/cases.yaml): 预备党员没有选举权 is no answer for a member on probation."""
     assert "预备党员" not in first(assistant.ask("支部有个党员正在留党察看，这次支部选举他能投票吗？"))
+
+
+def test_a_statement_as_close_that_answers_takes_the_place_of_one_that_does_not(assistant: Assistant,
+                                                                                cards_only: App) -> None:
+    """最晚什么时候 with the case told (小王刚被批准…): the article's sentence scores first but is no direct answer;
+    our card's answer to the same question, scored as high and close in meaning, is. A statement close in score
+    only (培养教育时间可以连续计算 for 培养联系人调走了) is not taken in its place."""
+    a = assistant.ask("小王刚被批准为预备党员，入党宣誓最晚什么时候要搞？")
+    assert a.direct and ("1个月内" in first(a) or "一个月内" in first(a)) and "第二十九条" in first(a), first(a)
+    a = cards_only.assistant.ask("积极分子的培养联系人调走了，要换人吗？")
+    assert not a.direct, first(a)
+
+
+@pytest.mark.parametrize("question, wanted", [
+    ("我们单位就两个正式党员，能自己单独成立一个党支部吗？", ("不能", "联合党支部")),
+    ("支部书记每年要向谁述职？", ("上级党组织", "党员大会")),
+])
+def test_a_short_answer_of_ours_says_the_whole_rule(assistant: Assistant, cards_only: App, question: str,
+                                                    wanted: tuple[str, ...]) -> None:
+    """不能单独成立 goes on to 联合党支部 (第五条); 述职 is to the higher level and to the 党员大会 (第二十七条)."""
+    for app_assistant in (assistant, cards_only.assistant):
+        line = first(app_assistant.ask(question))
+        assert all(w in line for w in wanted), line
+
+
+def test_fewer_than_three_gets_the_rule_for_that_case_first(assistant: Assistant) -> None:
+    """正式党员不到3个: the rule for fewer than 3 (联合党支部) leads; the rule for 3 or more, if said, follows it."""
+    line = first(assistant.ask("正式党员不到3个的单位建什么支部"))
+    assert "联合党支部" in line and "3人以上" not in line.split("联合党支部")[0], line

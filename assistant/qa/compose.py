@@ -63,6 +63,8 @@ MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
 PRACTICE_REACH = 5      # a local-practice card answers when the best of the top five passages' statements is its
 VERDICT_REACH = 5       # how far below the best a direct statement is looked for (a yes or no; the case asked)
+CLOSE_SCORE, CLOSE_DENSE = 0.1, 0.94  # a statement scored within this of a best that is not direct, with one of our
+                                      # questions this close in meaning, answers in its place when it is direct
 
 # which section of a card answers which kind of ask
 SECTION_KINDS = {
@@ -88,7 +90,8 @@ _FORMS: dict[str, re.Pattern] = {
     "number": re.compile(rf"{_NUM}\s*(?:个|名|人|家|次|元|%|％|级|种|类|项|所|岁|学时|届|票|倍|分之|至{_NUM})|半数|过半|多数|三分之二|二分之一"),
     "frequency": re.compile(rf"每(?:年|月|季度|半年|周|届|个月)|一般每|定期|至少.{{0,8}}{_NUM}\s*次|{_NUM}\s*次|按月|逐月|一年一次|每年度|随时召开"),
     "duration": re.compile(rf"{_NUM}\s*(?:个月|年|日|天|个工作日|工作日|周|学时|小时)|期限"),
-    "when": re.compile(rf"年底|年初|年末|第[一二三四]季度|[一二三四]季度|{_NUM}\s*月(?!份工资)|之日|当月|次月|届满前|期满前|会前|会后|以前|之前|前{_NUM}"),
+    "when": re.compile(rf"年底|年初|年末|第[一二三四]季度|[一二三四]季度|{_NUM}\s*月(?!份工资)|之日|当月|次月|届满前|期满前|会前|会后|以前|之前|前{_NUM}|"
+                      rf"后的?{_NUM}\s*(?:个月|个工作日|工作日|日|天|周|年)内"),  # 批复后的一个月内: a deadline
     "who": re.compile(r"党委|党组|党支部|支部委员会|支委会|党员大会|书记|副书记|委员|组织部门|纪委|纪律检查委员会|上级党组织|"
                       r"基层党委|党总支|总支部|机关党委|介绍人|本人|党小组|培养联系人|组织员|党组织|工委|派驻"),
     "rate": re.compile(r"%|％|百分之|元"),
@@ -662,6 +665,10 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
             best = _close_direct(ask, best, scored, lambda s: s.exact >= best.exact
                                  and (count is None or fits(count, s.c.full) is not False)
                                  and not another_case(cases, question, s.c.said) and _says_verdict(ask, s, cover, count))
+        if not direct and not best.c.no_rule:  # a statement scored as high as the best that does answer directly
+            close = _close_direct(ask, best, scored, lambda s: best.score - s.score <= CLOSE_SCORE and s.dense >= CLOSE_DENSE
+                                  and not another_case(cases, question, s.c.said))
+            best, direct = close, close is not best
         states_it = _states(ask, best)
         steps = None if direct or best.c.no_rule else next((s for s in scored if _card_steps(ask, s, cover, question)), None)
         if steps is not None:
