@@ -18,7 +18,7 @@ from assistant.devtools.grade import first_line, grade
 from assistant.knowledge import OUR_KINDS
 from assistant.qa.answer import Answer, Assistant
 from assistant.qa.asks import analyse
-from assistant.qa.cases import another_case, named
+from assistant.qa.cases import another_case, load_cases, named
 from assistant.root import App
 from assistant.settings import Settings
 
@@ -803,3 +803,37 @@ def test_fewer_than_three_gets_the_rule_for_that_case_first(assistant: Assistant
     """正式党员不到3个: the rule for fewer than 3 (联合党支部) leads; the rule for 3 or more, if said, follows it."""
     line = first(assistant.ask("正式党员不到3个的单位建什么支部"))
     assert "联合党支部" in line and "3人以上" not in line.split("联合党支部")[0], line
+
+
+def test_the_regulation_a_question_names_is_where_to_look_not_what_is_asked() -> None:
+    """党章对于…、《…条例》中的…、网友某某问：name where to look and who asks; the subject is the rest, and
+    …是如何规定的 asks what the rules say, not for steps."""
+    from assistant.qa.asks import subject_words
+
+    assert subject_words("如何理解《中国共产党纪律处分条例》中的“六大纪律”?") == ["六大", "纪律"]
+    assert subject_words("网友“小林”问:我们应该如何理解党纪处分条例中的“加重一档”概念?") == ["加重", "一档"]
+    assert subject_words("党章是什么") == ["党章"]  # the regulation asked about stays the subject
+    assert [a.kind for a in analyse("党章对于党员参加组织生活是如何规定的?")] == ["list"]
+
+
+@pytest.mark.parametrize("question, wanted", [
+    ("党章对于党员参加组织生活是如何规定的?", ("编入", "组织生活")),
+    ("如何理解《中国共产党纪律处分条例》中的“六大纪律”?", ("政治纪律", "组织纪律", "廉洁纪律", "群众纪律", "工作纪律", "生活纪律")),
+    ("我们应该如何理解党纪处分条例中的“加重一档”概念?", ("幅度以外",)),
+    ("各级党组织的任期是如何规定的?", ("5年", "3年至5年")),
+])
+def test_a_question_naming_its_regulation_gets_the_rule(assistant: Assistant, cards_only: App, question: str,
+                                                        wanted: tuple[str, ...]) -> None:
+    """Real questions (bench/realdev.jsonl) that name the regulation to look in: answered in both configurations."""
+    for app_assistant in (assistant, cards_only.assistant):
+        a = app_assistant.ask(question)
+        assert a.direct and all(w in first(a) for w in wanted), first(a)
+
+
+def test_a_rule_for_the_organs_does_not_answer_for_a_village(cards_only: App) -> None:
+    """村 is not 机关 (knowledge/cases.yaml): 机关总支每届3年 is no answer to how long a village 支委 serves."""
+    units = [load_cases(REPO / "knowledge" / "cases.yaml")[-1]]
+    assert another_case(units, "村里的支部委员一届干几年", "一般每届3年（《中国共产党党和国家机关基层组织工作条例》第六条）")
+    assert not another_case(units, "村里的支部委员一届干几年", "村、社区党支部委员会每届5年；机关等其他基层单位一般每届3年")
+    line = first(cards_only.assistant.ask("村里的支部委员一届干几年"))
+    assert "机关基层组织工作条例》第六条" not in line, line

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 KINDS = ("definition", "frequency", "duration", "when", "who", "rate", "number", "yes_no", "steps", "list", "other")
 
 _CUES: dict[str, str] = {
-    "definition": r"什么是|是什么|指什么|是指什么|啥是|啥叫|什么叫|何为|何谓|含义|什么意思|啥意思|怎么理解|如何理解|怎样理解|性质",
+    "definition": r"什么是|是什么|指什么|是指什么|啥是|啥叫|什么叫|何为|何谓|含义|什么意思|啥意思|怎么理解|如何理解|怎样理解|性质|概念",
     "frequency": (r"多久(?:要|得|需要|应当|应该)?(?:开|召开|举行|进行|搞|组织|考察|汇报|报告|公布|交|缴|评议|讲|上|谈)?[^，。？?]{0,8}(?:一次|一回)"
                   r"|多长时间(?:开|召开|举行|进行|搞)?[^，。？?]{0,4}(?:一次|一回)|(?:一年|每年|每月|每季度|一个月|一季度|半年)[^，。？?]{0,6}(?:几次|几回|多少次)"
                   r"|(?:几次|几回|多少次)|频次|频率|多久(?:开|召开|举行|进行|考察|汇报|公布|交纳|缴纳|交|缴)"),
@@ -41,7 +41,7 @@ FILLER_WORDS = frozenset("""
 有没有 算不算 行不行 能 能够 要 需要 应该 应当 必须 得 会 该 最多 最少 最长 最短 至少 最早 最晚 上限 下限 大概 大约 左右
 才能 才 就 都 也 还 又 再 已经 现在 目前 是 有 在 给 当 把 被 让 对 和 与 或 或者 及 以及 等 的 了 着 过 呢 吗 么 嘛 哈 呗 啦
 多 最 按 开 搞 弄 做 办 下 上 中 里 后 前 一年 一个 一名 每 该怎么 怎么办 怎么样 如何是好 理解 意思 含义 是指 指
-最低 最高 最大 最小 起码 顶多 最迟 最多能 最少要 至少要 最长能 最多要 起来 这次
+最低 最高 最大 最小 起码 顶多 最迟 最多能 最少要 至少要 最长能 最多要 起来 这次 对于 概念
 """.split())
 _PART_SPLIT_RE = re.compile(r"[？?；;]|(?<=[吗么呢])[，,]|，(?=(?:最多|最少|最长|最短|多久|几|多少|什么时候|谁|能不能|可不可以|是否|要不要|那|还有|另外))")
 _YES_WORDS = (
@@ -96,12 +96,16 @@ def _kinds(text: str) -> tuple[str, ...]:
     # "…的流程（程序、手续、步骤）是什么" asks for the steps, not for a definition
     if "definition" in found and "steps" in found and _STEPS_NOUN_RE.search(text):
         found = tuple(k for k in found if k != "definition")
+    # "…是如何规定的" asks what the rules say on the subject, not for steps
+    if "steps" in found and _HOW_RULED_RE.search(text):
+        found = tuple(k for k in found if k != "steps") + ("list",) * ("list" not in found)
     # a bare 怎么/如何 (怎样过组织生活, …怎么处理) asks in what way: a rule on the subject may say it without steps
     if found and found[0] == "steps" and not _PROCEDURE_ASK_RE.search(text):
         found = found + ("other",)
     return found or ("other",)
 
 
+_HOW_RULED_RE = re.compile(r"(?:如何|怎么|怎样|怎么样)(?:作出?|做出?)?规定|有何规定")
 #: words that name a procedure: they say what kind of answer is wanted more than what it is about
 PROCEDURE_WORDS = frozenset("流程 程序 手续 步骤".split())
 _STEPS_NOUN_RE = re.compile("|".join(sorted(PROCEDURE_WORDS)))
@@ -132,8 +136,23 @@ def _unglued(jieba, token: str) -> list[str]:
     return [token]
 
 
+# the regulation a question names as where to look (党章对于…是如何规定的, 《…条例》中的“加重一档”): not what it asks about
+_NAMED_DOC_RE = re.compile(r"(?:根据|按照|依据|依照)?(?:《[^》]{2,40}》|党章|党纪处分条例|纪律处分条例|党纪条例|处分条例|支部工作条例|"
+                           r"发展党员工作细则|工作细则|准则|条例|细则)(?:[（(]试行[）)])?(?=中|里|对于?|关于|上|规定|是(?:如何|怎么|怎样)|如何|怎么|怎样|[，,])")
+
+_ASKER_RE = re.compile(r"^[^，,。？?：:]{0,12}问[:：]")  # 网友“小林”问：, 问：
+
+
 def subject_words(text: str) -> list[str]:
-    """The content words of a question (precise segmentation, fillers and cue words dropped)."""
+    """The content words of a question (precise segmentation, fillers and cue words dropped); a
+    regulation it names as where to look is left out when other words remain."""
+    text = _ASKER_RE.sub("", text)
+    if (unnamed := _NAMED_DOC_RE.sub(" ", text)) != text and (words := _subject_words(unnamed)):
+        return words
+    return _subject_words(text)
+
+
+def _subject_words(text: str) -> list[str]:
     from .lexical import _jieba
 
     jieba = _jieba()
