@@ -837,3 +837,16 @@ def test_a_rule_for_the_organs_does_not_answer_for_a_village(cards_only: App) ->
     assert not another_case(units, "村里的支部委员一届干几年", "村、社区党支部委员会每届5年；机关等其他基层单位一般每届3年")
     line = first(cards_only.assistant.ask("村里的支部委员一届干几年"))
     assert "机关基层组织工作条例》第六条" not in line, line
+
+
+def test_two_facets_or_two_bounds_asked_together_are_two_asks(assistant: Assistant, cards_only: App) -> None:
+    """党费的用途及使用原则 asks the use and the principle (it was answered with the principle only); 最少延多久、
+    最多延多久 asks both bounds (a fresh machine answered 不能超过1年 only); each part is answered in both configurations."""
+    assert [a.text for a in analyse("党费的用途及使用原则?")] == ["党费的用途", "党费的使用原则"]
+    assert [a.bound for a in analyse("预备期延长的话最少延多久、最多延多久")] == ["min", "max"]
+    assert "最多延" not in analyse("预备期延长的话最少延多久、最多延多久")[1].subject
+    for app_assistant in (assistant, cards_only.assistant):
+        line = first(app_assistant.ask("党费的用途及使用原则?"))
+        assert "党员教育经费" in line and "量入为出" in line, line
+        line = first(app_assistant.ask("预备期延长的话最少延多久、最多延多久"))
+        assert "半年" in line and "1年" in line, line

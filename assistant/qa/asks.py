@@ -43,7 +43,7 @@ FILLER_WORDS = frozenset("""
 多 最 按 开 搞 弄 做 办 下 上 中 里 后 前 一年 一个 一名 每 该怎么 怎么办 怎么样 如何是好 理解 意思 含义 是指 指
 最低 最高 最大 最小 起码 顶多 最迟 最多能 最少要 至少要 最长能 最多要 起来 这次 对于 概念
 """.split())
-_PART_SPLIT_RE = re.compile(r"[？?；;]|(?<=[吗么呢])[，,]|，(?=(?:最多|最少|最长|最短|多久|几|多少|什么时候|谁|能不能|可不可以|是否|要不要|那|还有|另外))")
+_PART_SPLIT_RE = re.compile(r"[？?；;]|(?<=[吗么呢])[，,]|，(?=(?:最多|最少|最长|最短|多久|几|多少|什么时候|谁|能不能|可不可以|是否|要不要|那|还有|另外))|、(?=(?:最多|最少|最长|最短))")
 _YES_WORDS = (
     (re.compile(r"需不需要|需要不需要|是否需要|需要吗|需要.*吗"), "需要", "不需要"),
     (re.compile(r"要不要|要.*吗$|用不用"), "要", "不需要"),
@@ -63,7 +63,7 @@ class Ask:
     text: str
     kinds: tuple[str, ...] = ()  # every kind the part's cues allow, most specific first
     subject: tuple[str, ...] = field(default_factory=tuple)
-    follows: bool = False  # the previous ask put to another subject (…？那党小组会呢？): its text says it whole
+    follows: bool = False  # its text says it whole: the previous ask put to another subject (…？那党小组会呢？), a facet
 
     @property
     def bound(self) -> str:
@@ -126,12 +126,13 @@ _PERSON_UNIT_RE = re.compile(r"(?<=[几多少个两三四五六七八九十百\d
 
 
 _GLUE = frozenset("能要可得会该需才就都也还又再从个")  # one-character fillers the segmenter's guesses glue onto a word
+_BOUNDS = ("最多", "最少", "最长", "最短", "至少", "最晚", "最早")  # … and bounds (最多延 in 最少延多久、最多延多久)
 
 
 def _unglued(jieba, token: str) -> list[str]:
-    """A token the segmenter guessed (no dictionary word) that a filler starts or ends (能合 in 最多能合几家,
-    内要 in 多长时间内要交), cut again by the dictionary alone; any other token as it is."""
-    if len(token) > 1 and (token[0] in _GLUE or token[-1] in _GLUE) and not jieba.has_word(token):
+    """A token the segmenter guessed (no dictionary word) that a filler starts or ends or a bound starts (能合 in
+    最多能合几家, 内要 in 多长时间内要交, 最多延), cut again by the dictionary alone; any other token as it is."""
+    if len(token) > 1 and (token[0] in _GLUE or token[-1] in _GLUE or token.startswith(_BOUNDS)) and not jieba.has_word(token):
         return list(jieba.cut(token, False))
     return [token]
 
@@ -184,12 +185,28 @@ def _follow_up(previous: str, part: str) -> str | None:
     return previous.replace(replaced, head, 1)
 
 
+_FACET = r"[^的及和与、，,]{0,6}?(?:用途|原则|条件|程序|流程|职责|任务|要求|范围|标准|期限)"
+_TWO_FACETS_RE = re.compile(rf"(?P<head>.*?的)?(?P<a>{_FACET})(?:及其?|以及|和|与)(?P<b>{_FACET})(?P<tail>.*)")
+
+
+def _facets(part: str) -> list[str]:
+    """Two facets of one subject asked together (党费的用途及使用原则, 入党的条件和程序是什么) as two parts."""
+    m = _TWO_FACETS_RE.fullmatch(part)
+    if not m:
+        return [part]
+    head, tail = m.group("head") or "", m.group("tail")
+    return [f"{head}{m.group('a')}{tail}", f"{head}{m.group('b')}{tail}"]
+
+
 def analyse(question: str) -> list[Ask]:
     """The asks of a question, in the order asked; a part without a cue of its own joins its neighbour."""
     text = unicodedata.normalize("NFKC", question).strip()
     parts = [p.strip(" ，,。") for p in _PART_SPLIT_RE.split(text) if p and p.strip(" ，,。")]
     asks: list[Ask] = []
     for part in parts or [text]:
+        if len(facets := _facets(part)) > 1:  # each says its question whole
+            asks.extend(Ask((kinds := _kinds(f))[0], f, kinds, follows=True) for f in facets)
+            continue
         kinds = _kinds(part)
         if kinds == ("other",) and asks and (follow := _follow_up(asks[-1].text, part)):  # …多久不能提拔？严重警告呢？
             asks.append(Ask(asks[-1].kind, follow, asks[-1].kinds, follows=True))

@@ -119,7 +119,9 @@ _PROHIBITS_RE = re.compile(r"严禁|禁止|不得|不准|不允许")
 # the facet of a subject a question asks about, by the words that name it
 _FACETS = ((("条件",), ("条件", "资格", "谁能", "谁可以", "什么人", "哪些人")),  # (words the user names it by, its forms)
            (("任务", "职责"), ("任务", "职责", "做哪些", "干什么", "做什么", "负责")),
-           (("区别",), ("区别", "不同")))
+           (("区别",), ("区别", "不同")),
+           (("用途",), ("用途", "用于", "用在", "花在", "能用", "使用范围")),
+           (("原则",), ("原则",)))
 _MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多|(?:天|日|周|月|年|工作日)内")
 _MIN_RE = re.compile(r"不少于|至少|以上|不低于|起码|满")
 _EXTENDED_RE = re.compile(r"延长[^。]*(?:不得超过|不超过|最长|至多)")  # 可以适当延长…，但不得超过六个月: the real ceiling
@@ -646,7 +648,8 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
             subject_words(ask.text if ask.follows else "，".join(a.text for a in asks[:i + 1])), count)
         cover = Coverage(_about(without_count(subject_words(ask.text), count) + scope, ask), idf, lexicon)
         match_cover = Coverage(_about(scope, ask), idf, lexicon) if ask.kind == "steps" else Coverage(scope, idf, lexicon)
-        scored = [_score(ask, c, cover, *_best_match(match_cover, c, idf, lexicon, question, ask, vectors), exception, count,
+        asked = ask.text if ask.follows else question
+        scored = [_score(ask, c, cover, *_best_match(match_cover, c, idf, lexicon, asked, ask, vectors), exception, count,
                           fewer)
                   for c in pool if c.text not in used]
         if not scored:
