@@ -850,3 +850,15 @@ def test_two_facets_or_two_bounds_asked_together_are_two_asks(assistant: Assista
         assert "党员教育经费" in line and "量入为出" in line, line
         line = first(app_assistant.ask("预备期延长的话最少延多久、最多延多久"))
         assert "半年" in line and "1年" in line, line
+
+
+def test_together_against_one_by_one_is_a_no_in_the_asking_clauses_words(assistant: Assistant, cards_only: App) -> None:
+    """能一起表决吗 against 必须逐个讨论和表决 is 不可以 (the 要 of 要讨论 is the situation, not the ask), in an article's
+    sentence and in an answer of ours alike (both opened with no verdict, then with 不需要)."""
+    assert analyse("这次支部大会要讨论两个发展对象，能一起表决吗？")[0].yes_no_words() == ("可以", "不可以")
+    assert analyse("支部书记出差了，需要找人代为主持吗")[0].yes_no_words() == ("需要", "不需要")
+    for app_assistant in (assistant, cards_only.assistant):
+        line = first(app_assistant.ask("这次支部大会要讨论两个发展对象，能一起表决吗？"))
+        assert line.startswith("答：不可以。") and "逐个" in line, line
+    line = first(cards_only.assistant.ask("党员对处分决定不服，能申诉吗？"))
+    assert line.startswith("答：可以。") and "申诉" in line, line

@@ -54,6 +54,8 @@ _YES_WORDS = (
     (re.compile(r"会不会|(?<![大委集例开])会(?!议).*吗$"), "会", "不会"),  # not 大会、会议
 )
 
+_ASKS_MODAL_RE = re.compile(r"能|可以|可否|可不可以|行不行|行吗")  # the asking clause's own modal
+
 
 @dataclass(frozen=True)
 class Ask:
@@ -75,7 +77,14 @@ class Ask:
         return ""
 
     def yes_no_words(self) -> tuple[str, str]:
-        """The words a yes and a no open with for this question (可以/不可以, 需要/不需要 …)."""
+        """The words a yes and a no open with for this question (可以/不可以, 需要/不需要 …), as the clause
+        that asks says it (这次支部大会要讨论两个发展对象，能一起表决吗: 可以, not 要)."""
+        last = re.split(r"[，,]", self.text)[-1]
+        for pattern, yes, no in _YES_WORDS:
+            if pattern.search(last):
+                return yes, no
+        if last == self.text or _ASKS_MODAL_RE.search(last):
+            return "可以", "不可以"
         for pattern, yes, no in _YES_WORDS:
             if pattern.search(self.text):
                 return yes, no

@@ -516,12 +516,23 @@ def _line_for(ask: Ask, s: _Scored, cover: Coverage, pool: list[Candidate], coun
         text = text[:MAX_LINE].rstrip("；，、") + "……"
     if c.asked and ask.kind != "yes_no":
         text = _without_verdict(text)
+    if ask.kind == "yes_no" and _one_by_one(ask, text) and not _VERDICT_RE.match(text):
+        return f"{ask.yes_no_words()[1]}。{text}"  # 能一起表决吗 → 必须逐个表决: no, even in an answer of ours
     if ask.kind == "yes_no" and not c.asked:  # our own answers already open with their yes or no
         verdict = _polarity(ask, c, cover, count)
         if verdict:
             yes, no = ask.yes_no_words()
             text = f"{yes if verdict == 'yes' else no}。{text}"
     return text
+
+
+_TOGETHER_RE = re.compile(r"一起|一块|一同|一并|同时|合并|打包|放在一起")
+_ONE_BY_ONE_RE = re.compile(r"(?:必须|应当|应|须|要)(?:[^，。；]{0,6})?(?:逐个|逐一|分别|单独|逐人)")
+
+
+def _one_by_one(ask: Ask, text: str) -> bool:
+    """Whether the question asks if things may be done together and the rule says one by one (逐个讨论和表决)."""
+    return bool(_TOGETHER_RE.search(ask.text) and _ONE_BY_ONE_RE.search(text) and not _ASKS_NEGATION_RE.search(ask.text))
 
 
 def _without_verdict(text: str) -> str:
