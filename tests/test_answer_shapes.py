@@ -862,3 +862,12 @@ def test_together_against_one_by_one_is_a_no_in_the_asking_clauses_words(assista
         assert line.startswith("答：不可以。") and "逐个" in line, line
     line = first(cards_only.assistant.ask("党员对处分决定不服，能申诉吗？"))
     assert line.startswith("答：可以。") and "申诉" in line, line
+
+
+def test_a_branch_that_split_into_groups_is_not_a_part(assistant: Assistant) -> None:
+    """我们支部分了党小组: 支部 分了, not 支 部分 (the spurious 部分 held the 组长 ask down to no direct answer)."""
+    from assistant.qa.asks import subject_words
+
+    assert "部分" not in subject_words("我们支部分了党小组，组长是谁定的？")
+    line = first(assistant.ask("我们支部分了党小组，党小组会多久开一次？组长是谁定的？"))
+    assert "每月" in line and "指定" in line, line

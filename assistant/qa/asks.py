@@ -132,6 +132,7 @@ _KEEP_ONE = frozenset("村镇县省市区乡校院所厂团票岁党")
 
 # 多少人才能表决, 几个人到会: 人 is the count's unit, not the start of 人才 or 人到
 _PERSON_UNIT_RE = re.compile(r"(?<=[几多少个两三四五六七八九十百\d])人(?=[才到])")
+_BRANCH_SPLIT_RE = re.compile(r"(?<=支部)(?=分[了成为开])")  # 支部分了党小组: 支部 分了, not 支 部分
 
 
 _GLUE = frozenset("能要可得会该需才就都也还又再从个")  # one-character fillers the segmenter's guesses glue onto a word
@@ -167,7 +168,7 @@ def _subject_words(text: str) -> list[str]:
 
     jieba = _jieba()
     out = []
-    for w in (piece for token in jieba.cut(_PERSON_UNIT_RE.sub("人 ", unicodedata.normalize("NFKC", text)))
+    for w in (piece for token in jieba.cut(_BRANCH_SPLIT_RE.sub(" ", _PERSON_UNIT_RE.sub("人 ", unicodedata.normalize("NFKC", text))))
               for piece in _unglued(jieba, token)):
         w = w.strip()
         if (not w or w in FILLER_WORDS or re.fullmatch(r"[\W_]+|(?:19|20)\d\d年?版?", w) or (len(w) == 1 and w not in _KEEP_ONE)
