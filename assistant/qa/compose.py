@@ -442,8 +442,11 @@ def _match(question_cover: Coverage, asked: str, idf: Callable[[str], float], le
 
 def _other_facet(question: str, asked: str) -> bool:
     """Whether our question asks another facet of the subject than the user's names (入党介绍人有什么条件
-    is not 入党介绍人要做哪些事): the user names a facet word and ours none of its forms."""
-    return any(any(n in question for n in names) and not any(f in asked for f in forms) for names, forms in _FACETS)
+    is not 入党介绍人要做哪些事): the user asks for a facet by its word and ours names none of its forms. A facet
+    word is asked for where it is what the question wants (什么条件, 党费的用途, 职责有哪些), not where it names
+    something else (为专项任务临时组建的临时党支部)."""
+    return any(any(re.search(rf"(?:哪些|什么|啥|的){n}|{n}(?:是|有|包括|都|[？?]|$)", question) for n in names)
+               and not any(f in asked for f in forms) for names, forms in _FACETS)
 
 
 def _best_match(question_cover: Coverage, c: Candidate, idf: Callable[[str], float], lexicon: dict[str, list[str]],
