@@ -881,3 +881,14 @@ def test_a_facet_word_counts_only_where_it_is_asked_for() -> None:
     assert not _other_facet("我们是为专项任务临时组建的临时党支部，能发展党员、收党费吗？", "临时党支部能发展党员吗")
     assert _other_facet("支部书记的任务有哪些", "支部书记有什么条件")
     assert _other_facet("党费的用途", "党费使用要坚持什么原则")
+
+
+def test_a_noun_the_knowledge_base_never_uses_is_not_answered_by_a_close_question_of_ours(cards_only: App) -> None:
+    """直系亲属 occurs in no card: our questions about 入党介绍人 match the rest of the question closely, but none
+    says whether a relative may be one (it was answered 不能。入党介绍人须是正式党员); a head count (七八十个) and
+    中共党员 (the lexicon's 党员) are no such noun."""
+    a = cards_only.assistant.ask("直系亲属能当入党介绍人吗")
+    assert not a.direct, first(a)
+    for question, wanted in (("我们机关七八十个党员，该设党委还是总支", "总支"), ("中共党员被开除党籍后几年后才能再入党?", "5年")):
+        a = cards_only.assistant.ask(question)
+        assert a.direct and wanted in first(a), first(a)

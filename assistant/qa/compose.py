@@ -322,6 +322,10 @@ class Coverage:
             groups.append((tuple(dict.fromkeys(forms)),
                            idf(w) or max((formal_idf(f) for f in forms[1:]), default=0.0)
                            or (IDF_CAP if len(w) >= ABSENT_NOUN else 0.0)))
+        # a noun this long that neither the passages nor the lexicon know (直系亲属): only a text naming it can answer
+        self.absent = [forms for w, (forms, _) in zip(words, groups)
+                       if len(w) >= ABSENT_NOUN and not idf(w) and not any(formal_idf(f) for f in forms[1:])
+                       and not re.search(r"[\d零〇一二两三四五六七八九十百千]", w)]  # 七八十个 is a count
         self.all_forms = [forms for forms, _ in groups]
         self.groups = [(forms, weight) for forms, weight in groups if weight > 0]
         self.total = sum(weight for _, weight in self.groups) or 1.0
@@ -331,6 +335,11 @@ class Coverage:
         """Whether the text names every subject word (or a formal form of it), weightless ones too."""
         text = expand_query(unicodedata.normalize("NFKC", text), self.lexicon)
         return all(any(f in text for f in forms) for forms in self.all_forms)
+
+    def names_absent(self, text: str) -> bool:
+        """Whether the text names every subject noun the knowledge base never uses (true when there is none)."""
+        text = expand_query(unicodedata.normalize("NFKC", text), self.lexicon)
+        return all(any(f in text for f in forms) for forms in self.absent)
 
     def __call__(self, text: str, partial: float = 0.5) -> float:
         """The covered share; a word not in the text still earns ``partial`` times the share of
@@ -677,7 +686,8 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         if ask.kind in ("definition", "list", "steps", "other"):  # a card section is about its card's title
             cov = min(1.0, cov + 0.5 * cover(best.c.passage.context, partial=0.0))
         direct = (not best.c.no_rule and _direct(ask, best, cov, _states(ask, best))
-                  and not another_case(cases, question, best.c.said))
+                  and not another_case(cases, question, best.c.said)
+                  and (best.match >= SAME_QUESTION or cover.names_absent(best.c.said)))
         if direct and ask.kind == "yes_no" and not _says_verdict(ask, best, cover, count):
             best = _close_direct(ask, best, scored, lambda s: s.exact >= best.exact
                                  and (count is None or fits(count, s.c.full) is not False)
