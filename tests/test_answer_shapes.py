@@ -841,7 +841,8 @@ def test_a_rule_for_the_organs_does_not_answer_for_a_village(cards_only: App) ->
 
 def test_two_facets_or_two_bounds_asked_together_are_two_asks(assistant: Assistant, cards_only: App) -> None:
     """党费的用途及使用原则 asks the use and the principle (it was answered with the principle only); 最少延多久、
-    最多延多久 asks both bounds (a fresh machine answered 不能超过1年 only); each part is answered in both configurations."""
+    最多延多久 asks both bounds (a fresh machine answered 不能超过1年 only); each part is answered in both configurations,
+    and a statement that states both bounds answers both asks."""
     assert [a.text for a in analyse("党费的用途及使用原则?")] == ["党费的用途", "党费的使用原则"]
     assert [a.bound for a in analyse("预备期延长的话最少延多久、最多延多久")] == ["min", "max"]
     assert "最多延" not in analyse("预备期延长的话最少延多久、最多延多久")[1].subject
@@ -849,7 +850,7 @@ def test_two_facets_or_two_bounds_asked_together_are_two_asks(assistant: Assista
         line = first(app_assistant.ask("党费的用途及使用原则?"))
         assert "党员教育经费" in line and "量入为出" in line, line
         line = first(app_assistant.ask("预备期延长的话最少延多久、最多延多久"))
-        assert "半年" in line and "1年" in line, line
+        assert "半年" in line and "1年" in line and line.count("[") == 1, line  # one statement says both bounds: once
 
 
 def test_together_against_one_by_one_is_a_no_in_the_asking_clauses_words(assistant: Assistant, cards_only: App) -> None:

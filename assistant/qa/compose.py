@@ -666,6 +666,9 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
     exception = bool(_ASKS_EXCEPTION_RE.search(question)) or fewer is not None  # 不满100人: a case too
     asks = analyse(question)
     for i, ask in enumerate(asks):
+        if (ask.bound and i and asks[i - 1].bound not in ("", ask.bound) and set(ask.subject) == set(asks[i - 1].subject)
+                and parts[-1].direct and {"max": _MAX_RE, "min": _MIN_RE}[ask.bound].search(parts[-1].best.c.text)):
+            continue  # 最少延多久、最多延多久: 不少于半年，最长不超过1年 answered both bounds
         # a part is about its own words and the parts before it, not a later part's (…多久开一次？要表决得来多少人？)
         scope = whole_words if len(asks) == 1 else without_count(
             subject_words(ask.text if ask.follows else "，".join(a.text for a in asks[:i + 1])), count)
