@@ -893,3 +893,12 @@ def test_a_noun_the_knowledge_base_never_uses_is_not_answered_by_a_close_questio
     for question, wanted in (("我们机关七八十个党员，该设党委还是总支", "总支"), ("中共党员被开除党籍后几年后才能再入党?", "5年")):
         a = cards_only.assistant.ask(question)
         assert a.direct and wanted in first(a), first(a)
+
+
+def test_a_blank_is_not_filled_with_a_function_word() -> None:
+    """指定的正式党员 does not fill 指定____正式党员 (a fresh machine answered “的”); 1至2名 does."""
+    from assistant.qa.blanks import fill, pieces
+
+    question = pieces("党组织应当指定____正式党员作入党积极分子的培养联系人。")
+    assert fill(question, "培养联系人须由党组织指定的正式党员担任。") is None
+    assert fill(question, "党组织应当指定1至2名正式党员作入党积极分子的培养联系人。")[0] == ["1至2名"]

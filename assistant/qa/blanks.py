@@ -58,6 +58,9 @@ def _head_in(piece: str, text: str, start: int, whole: bool) -> tuple[int, int] 
     return None
 
 
+_FUNCTION_WORDS = frozenset("的 地 得 了 和 与 及 或 之 等 也 都 并 而".split())
+
+
 def fill(question_pieces: list[str], sentence: str) -> tuple[list[str], int] | None:
     """What the sentence puts in each blank and how many of the question's characters it quotes,
     or None when it does not hold the words around every blank."""
@@ -87,8 +90,8 @@ def fill(question_pieces: list[str], sentence: str) -> tuple[list[str], int] | N
             filler = text[max(text.rfind(ch, 0, at) for ch in _STOP) + 1:at]
         else:
             filler = text[pos + 1:at]
-        if not filler or len(filler) > MAX_FILL or any(ch in filler for ch in "。；;"):
-            return None
+        if not filler or len(filler) > MAX_FILL or any(ch in filler for ch in "。；;") or filler in _FUNCTION_WORDS:
+            return None  # 指定的正式党员 does not fill 指定____正式党员: a blank holds a word, not 的
         fills.append(filler)
         quoted += end - at
         pos = end - 1
