@@ -80,14 +80,11 @@ class Ask:
         """The words a yes and a no open with for this question (可以/不可以, 需要/不需要 …), as the clause
         that asks says it (这次支部大会要讨论两个发展对象，能一起表决吗: 可以, not 要)."""
         last = re.split(r"[，,]", self.text)[-1]
-        for pattern, yes, no in _YES_WORDS:
-            if pattern.search(last):
-                return yes, no
-        if last == self.text or _ASKS_MODAL_RE.search(last):
-            return "可以", "不可以"
-        for pattern, yes, no in _YES_WORDS:
-            if pattern.search(self.text):
-                return yes, no
+        # the whole question only when the asking clause has no modal of its own
+        for scope in (last,) if last == self.text or _ASKS_MODAL_RE.search(last) else (last, self.text):
+            for pattern, yes, no in _YES_WORDS:
+                if pattern.search(scope):
+                    return yes, no
         return "可以", "不可以"
 
 

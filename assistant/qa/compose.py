@@ -124,6 +124,7 @@ _FACETS = ((("条件",), ("条件", "资格", "谁能", "谁可以", "什么人"
            (("原则",), ("原则",)))
 _MAX_RE = re.compile(r"不超过|最多|最长|以内|之内|不得超过|不多于|上限|为限|至多|(?:天|日|周|月|年|工作日)内")
 _MIN_RE = re.compile(r"不少于|至少|以上|不低于|起码|满")
+_BOUND_RE = {"max": _MAX_RE, "min": _MIN_RE}  # how a statement states the bound an ask names
 _EXTENDED_RE = re.compile(r"延长[^。]*(?:不得超过|不超过|最长|至多)")  # 可以适当延长…，但不得超过六个月: the real ceiling
 _NEGATIVE_RE = re.compile(r"不得|不能|一律不|不可|不予|不准|禁止|严禁|不应|不宜|不再|无权|不允许|不作为|不列为|不算|不计|不需要|不必|无需|"
                           r"不是|没有(?:表决权|选举权|被选举权)|不享有|不发展|不收|不转|不接收|不批准|不承认|不一律|不一定")
@@ -333,13 +334,15 @@ class Coverage:
 
     def names_all(self, text: str) -> bool:
         """Whether the text names every subject word (or a formal form of it), weightless ones too."""
-        text = expand_query(unicodedata.normalize("NFKC", text), self.lexicon)
-        return all(any(f in text for f in forms) for forms in self.all_forms)
+        return self._names(self.all_forms, text)
 
     def names_absent(self, text: str) -> bool:
         """Whether the text names every subject noun the knowledge base never uses (true when there is none)."""
+        return self._names(self.absent, text)
+
+    def _names(self, words: list[tuple[str, ...]], text: str) -> bool:
         text = expand_query(unicodedata.normalize("NFKC", text), self.lexicon)
-        return all(any(f in text for f in forms) for forms in self.absent)
+        return all(any(f in text for f in forms) for forms in words)
 
     def __call__(self, text: str, partial: float = 0.5) -> float:
         """The covered share; a word not in the text still earns ``partial`` times the share of
@@ -462,7 +465,7 @@ def _best_match(question_cover: Coverage, c: Candidate, idf: Callable[[str], flo
                 question: str, ask: Ask, vectors: QuestionVectors) -> tuple[float, float]:
     """(word match, meaning match) of the closest of our questions this sentence answers."""
     asked = tuple(a for a in ((c.asked,) if c.asked else ()) + c.phrasings if not _other_facet(question, a))
-    bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
+    bound = _BOUND_RE.get(ask.bound)
     states_bound = bool(bound and bound.search(c.full))
     words = max((_match(question_cover, a, idf, lexicon, question, ask, states_bound) for a in asked), default=0.0)
     meaning = max((vectors.similarity(a) for a in asked), default=0.0)
@@ -494,7 +497,7 @@ def _score(ask: Ask, c: Candidate, cover: Coverage, match: float, dense: float =
     strength = _strength(ask, c, count)
     if count is not None and ask.kind == "number" and not strength:
         match = dense = 0.0  # our question asked the size a rule sets a body up at; this one states it
-    bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
+    bound = _BOUND_RE.get(ask.bound)
     section_fits = any(k in SECTION_KINDS.get(c.passage.section, ()) for k in ask.kinds)
     score = (W_COVER * cov + W_CONTEXT * cover(c.passage.context) + W_KIND * strength + W_MATCH * match
              + (W_SECTION if section_fits else 0.0) + (W_BOUND if bound is not None and bound.search(c.text) else 0.0)
@@ -565,7 +568,7 @@ def _ceiling(ask: Ask, c: Candidate, pool: list[Candidate]) -> Candidate | None:
 
 def _states(ask: Ask, s: _Scored) -> bool:
     """Whether a statement states the kind of thing asked (and the bound asked, 最长、至少)."""
-    bound = {"max": _MAX_RE, "min": _MIN_RE}.get(ask.bound)
+    bound = _BOUND_RE.get(ask.bound)
     return s.strength >= 0.5 and (bound is None or bool(bound.search(s.c.full))) and not (
         ask.kind == "duration" and _only_frequency(s.c.full))
 
@@ -667,7 +670,7 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
     asks = analyse(question)
     for i, ask in enumerate(asks):
         if (ask.bound and i and asks[i - 1].bound not in ("", ask.bound) and set(ask.subject) == set(asks[i - 1].subject)
-                and parts[-1].direct and {"max": _MAX_RE, "min": _MIN_RE}[ask.bound].search(parts[-1].best.c.text)):
+                and parts[-1].direct and _BOUND_RE[ask.bound].search(parts[-1].best.c.text)):
             continue  # 最少延多久、最多延多久: 不少于半年，最长不超过1年 answered both bounds
         # a part is about its own words and the parts before it, not a later part's (…多久开一次？要表决得来多少人？)
         scope = whole_words if len(asks) == 1 else without_count(
