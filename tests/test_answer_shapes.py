@@ -902,3 +902,17 @@ def test_a_blank_is_not_filled_with_a_function_word() -> None:
     question = pieces("党组织应当指定____正式党员作入党积极分子的培养联系人。")
     assert fill(question, "培养联系人须由党组织指定的正式党员担任。") is None
     assert fill(question, "党组织应当指定1至2名正式党员作入党积极分子的培养联系人。")[0] == ["1至2名"]
+
+
+def test_a_blank_takes_the_shortest_fill_and_never_a_bracket() -> None:
+    """Our cards say 指定培养联系人：为每名积极分子指定1至2名正式党员 and end with their citation: the
+    blank after 指定 is 1至2名 (the second 指定), and the one at the end is 批准, not 批准(《…》第九条)."""
+    from assistant.qa.blanks import fill, pieces
+
+    assert fill(pieces("党组织应当指定____正式党员作入党积极分子的培养联系人。"),
+                "指定培养联系人：为每名积极分子指定1至2名正式党员，告知其任务。")[0] == ["1至2名"]
+    assert fill(pieces("党员要求退党，应当经支部大会讨论后宣布除名，并报上级党组织____。"),
+                "提交支部大会讨论，决定将其除名，并报上级党组织批准（《中国共产党章程》第九条）。")[0] == ["批准"]
+    assert fill(pieces("党委____检查一次"), "各级党委组织部门，每年检查一次并及时纠正问题。") is None  # a clause
+    assert fill(pieces("根据____和有关党内法规，制定本条例。"),
+                "根据《中国共产党章程》和有关党内法规，制定本条例。")[0] == ["《中国共产党章程》"]

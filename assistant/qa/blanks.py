@@ -13,7 +13,8 @@ import unicodedata
 BLANK_RE = re.compile(r"[（(]\s*[）)]|_{2,}|＿+|(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
 _TRAILING_RE = re.compile(r"(?:不少于|不多于|不超过|不低于|不得少于|不得超过|应当达到|达到)$")  # 到会人数不少于…
 _END_PUNCT = "。？?！!；;，,：: "
-_STOP = "，,。；;：:、？?！!"
+_STOP = "，,。；;：:、？?！!（("
+_NOT_IN_BLANK = "，,。；;：:（()）"  # a blank holds a word, a phrase or a title, never a clause or a bracket
 MAX_FILL = 40   # characters one blank may take
 MIN_SIDE = 2    # characters a side must match
 MIN_QUOTED = 6  # characters of the question's own words a sentence must hold
@@ -38,13 +39,13 @@ def pieces(question: str) -> list[str] | None:
     return parts if any(len(p) >= MIN_SIDE for p in parts) else None
 
 
-def _tail_in(piece: str, text: str) -> tuple[int, int] | None:
-    """The longest end of ``piece`` (at least MIN_SIDE characters) found in text: (begin, end)."""
+def _tails_in(piece: str, text: str) -> list[tuple[int, int]]:
+    """Each place of the longest end of ``piece`` (at least MIN_SIDE characters) found in text: (begin, end)."""
     for k in range(min(len(piece), 16), MIN_SIDE - 1, -1):
-        at = text.find(piece[-k:])
-        if at >= 0:
-            return at, at + k
-    return None
+        found = [(m.start(), m.start() + k) for m in re.finditer(re.escape(piece[-k:]), text)]
+        if found:
+            return found
+    return []
 
 
 def _head_in(piece: str, text: str, start: int, whole: bool) -> tuple[int, int] | None:
@@ -63,16 +64,20 @@ _FUNCTION_WORDS = frozenset("的 地 得 了 和 与 及 或 之 等 也 都 并
 
 def fill(question_pieces: list[str], sentence: str) -> tuple[list[str], int] | None:
     """What the sentence puts in each blank and how many of the question's characters it quotes,
-    or None when it does not hold the words around every blank."""
+    or None when it does not hold the words around every blank: from the place of the words
+    before the first blank that quotes most, then leaves the shortest fill."""
     text = _norm(sentence)
+    if not question_pieces[0]:
+        return _fill_from(question_pieces, text, 0, -1)
+    found = [f for at, end in _tails_in(question_pieces[0], text)
+             if (f := _fill_from(question_pieces, text, end - at, end - 1)) is not None]
+    return max(found, key=lambda f: (f[1], -sum(map(len, f[0]))), default=None)
+
+
+def _fill_from(question_pieces: list[str], text: str, quoted: int, pos: int) -> tuple[list[str], int] | None:
+    """fill() with the words before the first blank found to end at ``pos`` (-1: a blank at the start)."""
     first, rest = question_pieces[0], question_pieces[1:]
     fills: list[str] = []
-    quoted, pos = 0, -1
-    if first:
-        found = _tail_in(first, text)
-        if found is None:
-            return None
-        quoted, pos = found[1] - found[0], found[1] - 1
     for i, piece in enumerate(rest):
         if not piece:  # a blank at the end: up to the clause's end
             m = re.match(rf"[^{_STOP}]{{1,{MAX_FILL}}}", text[pos + 1:])
@@ -90,7 +95,7 @@ def fill(question_pieces: list[str], sentence: str) -> tuple[list[str], int] | N
             filler = text[max(text.rfind(ch, 0, at) for ch in _STOP) + 1:at]
         else:
             filler = text[pos + 1:at]
-        if not filler or len(filler) > MAX_FILL or any(ch in filler for ch in "。；;") or filler in _FUNCTION_WORDS:
+        if not filler or len(filler) > MAX_FILL or any(ch in filler for ch in _NOT_IN_BLANK) or filler in _FUNCTION_WORDS:
             return None  # 指定的正式党员 does not fill 指定____正式党员: a blank holds a word, not 的
         fills.append(filler)
         quoted += end - at
