@@ -206,7 +206,7 @@ def test_our_answer_that_adds_what_no_rule_says_still_answers(assistant: Assista
 
 
 @pytest.mark.parametrize("question, wanted", [
-    ("县委几年换届", "每届任期五年"),  # 县委 is the 县（旗）…市辖区的委员会 of 党章第二十七条
+    ("县委几年换届", "每届5年"),  # 县委 is the 县（旗）…市辖区的委员会 of 党章第二十七条 (our card on it)
     ("预备党员几年转正", "预备期为一年"),
     ("在职党员党费标准是多少", "0.5％"),  # 标准 asks for the rates
     ("入党最低要满多少岁？", "18岁"),  # 最低 is the bound asked, not a word the rule must hold
@@ -916,3 +916,13 @@ def test_a_blank_takes_the_shortest_fill_and_never_a_bracket() -> None:
     assert fill(pieces("党委____检查一次"), "各级党委组织部门，每年检查一次并及时纠正问题。") is None  # a clause
     assert fill(pieces("根据____和有关党内法规，制定本条例。"),
                 "根据《中国共产党章程》和有关党内法规，制定本条例。")[0] == ["《中国共产党章程》"]
+
+
+def test_of_two_sentences_quoting_a_blank_the_one_sharing_the_question_words_near_it_wins(cards_only) -> None:
+    """…培训时间一般不少于____学时: the 积极分子 card quotes 时间一般不少于…学时 more closely, but the
+    党员教育 card's 党员每年集中学习培训一般不少于32学时 shares the question's words (a fresh machine said
+    “3天或者不少于24个”); 县委 terms are 5 years, not the 3-to-5 of 基层党委."""
+    a = cards_only.assistant.ask("党员每年集中学习培训时间一般不少于____学时。")
+    assert a.direct and first(a).startswith("答：“32”"), first(a)
+    a = cards_only.assistant.ask("区县党委几年换届一次")
+    assert a.direct and "5年" in first(a) and "3年至5年" not in first(a), first(a)

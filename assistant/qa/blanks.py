@@ -18,6 +18,7 @@ _NOT_IN_BLANK = "，,。；;：:（()）"  # a blank holds a word, a phrase or a
 MAX_FILL = 40   # characters one blank may take
 MIN_SIDE = 2    # characters a side must match
 MIN_QUOTED = 6  # characters of the question's own words a sentence must hold
+NEAR = 20       # characters either side of a fill whose words count as shared with the question
 
 
 def _norm(text: str) -> str:
@@ -60,6 +61,17 @@ def _head_in(piece: str, text: str, start: int, whole: bool) -> tuple[int, int] 
 
 
 _FUNCTION_WORDS = frozenset("的 地 得 了 和 与 及 或 之 等 也 都 并 而".split())
+
+
+def shared_pairs(question_pieces: list[str], sentence: str, fills: list[str]) -> int:
+    """How many of the character pairs of the question's own words the sentence holds within NEAR
+    characters of the first fill (a card saying 党员每年集中学习培训一般不少于32学时 shares more of
+    …培训时间一般不少于____学时 than one on 积极分子培训 that quotes 时间一般不少于…学时 more closely;
+    a long sentence sharing words far from the blank gains nothing by it)."""
+    text = _norm(sentence)
+    at = max(0, text.find(fills[0]))
+    near = text[max(0, at - NEAR):at + len(fills[0]) + NEAR]
+    return len({p[i:i + 2] for p in question_pieces for i in range(len(p) - 1) if p[i:i + 2] in near})
 
 
 def fill(question_pieces: list[str], sentence: str) -> tuple[list[str], int] | None:

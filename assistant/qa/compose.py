@@ -30,7 +30,7 @@ from typing import Callable, Sequence
 from ..citations import CITED_RUN_RE, LABEL_RE
 from ..knowledge import OUR_KINDS
 from .asks import PROCEDURE_WORDS, Ask, analyse, subject_words
-from .blanks import fill, pieces
+from .blanks import fill, pieces, shared_pairs
 from .cases import Group, another_case, same_case
 from .counts import fits, fitting_segments, stated_count, stated_fewer, without_conditions, without_count
 from .retrieve import expand_query
@@ -637,15 +637,16 @@ def _practice(ask: Ask, best: _Scored, scored: list[_Scored], states_it: bool) -
 
 
 def _filled(question: str, pool: list[Candidate]) -> Part | None:
-    """The answer to a fill-in-the-blank question (…每（）举行一次): the sentence that quotes most
-    of the words around its blanks, with what it puts in them first; None when none quotes them."""
+    """The answer to a fill-in-the-blank question (…每（）举行一次): of the sentences that quote the
+    words around its blanks, the one that quotes most and shares most of the question's other words,
+    with what it puts in them first; None when none quotes them."""
     blank = pieces(question)
     if blank is None:
         return None
     found = [(f, c) for c in pool if not c.no_rule and (f := fill(blank, c.text))]
     if not found:
         return None
-    (fills, quoted), c = max(found, key=lambda x: (x[0][1], -x[1].rank, -x[1].pos))
+    (fills, quoted), c = max(found, key=lambda x: (x[0][1] + shared_pairs(blank, x[1].text, x[0][0]), -x[1].rank, -x[1].pos))
     line = "".join(f"“{f}”" for f in fills) + "。" + c.text
     ask = Ask("blank", question, ("blank",), tuple(subject_words(question)))  # no kind of assistant.qa.asks: a quote
     return Part(ask, line, c.passage.n, True, [], _Scored(c, float(quoted), 1.0, 0.0))
