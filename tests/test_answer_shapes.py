@@ -926,3 +926,13 @@ def test_of_two_sentences_quoting_a_blank_the_one_sharing_the_question_words_nea
     assert a.direct and first(a).startswith("答：“32”"), first(a)
     a = cards_only.assistant.ask("区县党委几年换届一次")
     assert a.direct and "5年" in first(a) and "3年至5年" not in first(a), first(a)
+
+
+def test_an_enumeration_answers_a_list_ask_it_mostly_covers(assistant: Assistant, cards_only: App) -> None:
+    """A 有哪些/用哪些方法 ask is answered by the statement that enumerates them (共5种：警告；…; 同本人谈话；
+    查阅有关档案材料；…), though our question names the subject in other words — with the corpus and without."""
+    for app in (assistant, cards_only.assistant):
+        a = app.ask("对党员处分有哪些")
+        assert a.direct and "留党察看" in first(a) and "开除党籍" in first(a), first(a)
+        a = app.ask("发展对象政审一般用哪些方法？")
+        assert a.direct and "谈话" in first(a) and "档案" in first(a), first(a)

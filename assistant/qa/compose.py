@@ -52,12 +52,13 @@ SAME_QUESTION = 0.95    # …or whatever it covers, when the user's question is 
 MIN_COVER = (0.4, 0.96)  # …or the sentence states the kind asked, covers this much, and our question is this close in meaning
 # …or it states the kind asked and covers (exactly) this much of the subject, with our closest question
 # at least this close in meaning, from a passage ranked at most this (0 = best): nearly all of it in general,
-# less where the statement has the form of the kind asked (a frequency, a body, a term: 每届5年, 1个月内) or a
-# yes/no rule matches closely in meaning; a term with no close question of ours must cover more of the subject
+# less where the statement has the form of the kind asked (a frequency, a body, a term: 每届5年, 1个月内; an
+# enumeration: 共5种：警告；严重警告；…) or a yes/no rule matches closely in meaning; a term with no close
+# question of ours must cover more of the subject
 FULL_COVER = (0.9, 0.93, 1)
 CASE_COVER = 0.5  # …or it is the clause for the case the question states and covers this much of the subject
 KIND_COVER = {"frequency": ((0.5, 0.0, 99),), "who": ((0.5, 0.0, 99),), "yes_no": ((0.4, 0.94, 1),),
-              "duration": ((0.6, 0.9, 1), (0.7, 0.0, 1))}
+              "duration": ((0.6, 0.9, 1), (0.7, 0.0, 1)), "list": ((0.6, 0.93, 3), (0.7, 0.95, 1))}
 PRACTICE_COVER = {"steps": 0.45, "definition": 0.9}  # a local-practice card covering this much of a how-to / what-is ask's subject answers it
 MAX_LINE = 220          # characters of a first line built from an enumeration
 MIN_CLAUSE_COVER = 0.3  # a yes or no is said only when the deciding clause is about the subject
