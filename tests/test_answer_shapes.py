@@ -936,3 +936,12 @@ def test_an_enumeration_answers_a_list_ask_it_mostly_covers(assistant: Assistant
         assert a.direct and "留党察看" in first(a) and "开除党籍" in first(a), first(a)
         a = app.ask("发展对象政审一般用哪些方法？")
         assert a.direct and "谈话" in first(a) and "档案" in first(a), first(a)
+
+
+def test_party_membership_is_not_party_standing(assistant: Assistant) -> None:
+    """党籍 (membership, from the day the 支部党员大会 passes) is not 党龄 (counted from 转正): a real question
+    党员的党籍从什么之日算起 was answered with the 党龄 rule while the lexicon held them as one word."""
+    a = assistant.ask("党员的党籍从什么之日算起")
+    assert "党龄" not in first(a), first(a)
+    a = assistant.ask("党员的党龄从什么时候算起")
+    assert a.direct and "转为正式党员之日" in first(a), first(a)
