@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .lexical import char_pairs
+
 # （）, (), ____, ＿＿, or a space between two Chinese characters (党的全国代表大会每 一次)
 BLANK_RE = re.compile(r"[（(]\s*[）)]|_{2,}|＿+|(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff])")
 _TRAILING_RE = re.compile(r"(?:不少于|不多于|不超过|不低于|不得少于|不得超过|应当达到|达到)$")  # 到会人数不少于…
@@ -71,7 +73,7 @@ def shared_pairs(question_pieces: list[str], sentence: str, fills: list[str]) ->
     text = _norm(sentence)
     at = max(0, text.find(fills[0]))
     near = text[max(0, at - NEAR):at + len(fills[0]) + NEAR]
-    return len({p[i:i + 2] for p in question_pieces for i in range(len(p) - 1) if p[i:i + 2] in near})
+    return len({p for piece in question_pieces for p in char_pairs(piece) if p in near})
 
 
 def fill(question_pieces: list[str], sentence: str) -> tuple[list[str], int] | None:

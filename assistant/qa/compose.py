@@ -33,6 +33,7 @@ from .asks import PROCEDURE_WORDS, Ask, analyse, subject_words
 from .blanks import fill, pieces, shared_pairs
 from .cases import Group, another_case, same_case
 from .counts import fits, fitting_segments, stated_count, stated_fewer, without_conditions, without_count
+from .lexical import char_pairs
 from .retrieve import expand_query
 
 # Weights and thresholds, chosen on bench/devset.jsonl + bench/realdev.jsonl (and, for the per-kind
@@ -314,7 +315,7 @@ class Coverage:
         self.words = list(words)
 
         def formal_idf(form: str) -> float:  # a phrase of the regulations: by its character pairs
-            pairs = [form[i:i + 2] for i in range(len(form) - 1)] or [form]
+            pairs = char_pairs(form) or [form]
             return sum(idf(p) for p in pairs) / len(pairs)
 
         groups = []
@@ -355,7 +356,7 @@ class Coverage:
             if any(f in text for f in forms):
                 got += weight
                 continue
-            pairs = [forms[0][i:i + 2] for i in range(len(forms[0]) - 1)]
+            pairs = char_pairs(forms[0])
             if pairs and partial:
                 got += partial * weight * sum(p in text for p in pairs) / len(pairs)
         return got / self.total

@@ -57,11 +57,16 @@ def words(text: str) -> list[str]:
     return [t for t in _jieba().cut_for_search(folded) if t.strip() and not _PUNCT.match(t) and t not in STOPWORDS]
 
 
+def char_pairs(text: str) -> list[str]:
+    """The overlapping two-character pieces of a text, in order (党小组长 → 党小, 小组, 组长)."""
+    return [text[i:i + 2] for i in range(len(text) - 1)]
+
+
 def tokenize(text: str) -> list[str]:
     """Words plus the character bigrams of every Chinese run: bigrams catch paraphrases that
     the segmenter splits differently."""
     runs = _CJK_RUN.findall(unicodedata.normalize("NFKC", text).lower())
-    return words(text) + [b for run in runs for i in range(len(run) - 1) if (b := run[i:i + 2]) not in STOPWORDS]
+    return words(text) + [b for run in runs for b in char_pairs(run) if b not in STOPWORDS]
 
 
 class LexicalIndex:
