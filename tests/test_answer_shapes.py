@@ -62,6 +62,8 @@ def first(answer: Answer) -> str:
     ("什么是双重组织生活？", ["definition"]),
     ("临时党支部能不能发展党员？最多能存在多久？", ["yes_no", "duration"]),
     ("支部多久要向党员公布一次党费收缴情况？", ["frequency"]),  # 多久…一次, words between
+    ("入党宣誓仪式是怎么来的？", ["reason"]),  # 怎么来的 asks where it comes from, not how it is done
+    ("什么是双重组织生活？党员领导干部为什么要参加双重组织生活？", ["definition", "reason"]),
 ])
 def test_the_kind_of_answer_asked(question: str, kinds: list[str]) -> None:
     assert [a.kind for a in analyse(question)] == kinds
@@ -162,6 +164,26 @@ def test_our_verdict_is_not_shown_for_another_kind_of_question(assistant: Assist
     starts with the rule."""
     line = first(assistant.ask("给党员处分，支部大会通过后还要报谁批？"))
     assert "基层委员会" in line and not re.match(r"答：(?:是|不是|要|需要|可以)。", line), line
+
+
+def test_a_why_question_is_answered_only_by_a_stated_reason(assistant: Assistant) -> None:
+    """The regulations say when the 入党宣誓 is held and that 党员 pay 党费, not why: no first line states a
+    rule as if it were the reason; a what-is part asked with it is still answered."""
+    for question in ("入党宣誓仪式是怎么来的？", "为什么要交党费"):
+        a = assistant.ask(question)
+        assert not a.direct and first(a).startswith(f"答：{NOT_DIRECT}"), (question, first(a))
+    a = assistant.ask("什么是双重组织生活？党员领导干部为什么要参加双重组织生活？")
+    line = first(a)
+    assert a.direct and "民主生活会" in line and re.search(rf"为什么要参加双重组织生活”）{NOT_DIRECT}", line), line
+
+
+def test_who_does_it_needs_a_statement_of_the_doing(assistant: Assistant) -> None:
+    """由谁保管: a rule on who re-issues an expired 组织关系介绍信 names a body but not who keeps the letter;
+    谁来主持 is answered by the clause that names 主持."""
+    a = assistant.ask("党员组织关系介绍信由谁保管？")
+    assert not a.direct and first(a).startswith(f"答：{NOT_DIRECT}"), first(a)
+    a = assistant.ask("书记休假了，支委会谁来主持？")
+    assert a.direct and "主持" in first(a) and "委托" in first(a), first(a)
 
 
 def test_a_once_only_extension_still_states_a_duration(assistant: Assistant) -> None:

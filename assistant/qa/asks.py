@@ -1,4 +1,4 @@
-"""What a question asks: the kind of answer (a number, a frequency, a time limit, a body or
+"""What a question asks: the kind of answer (a reason, a number, a frequency, a time limit, a body or
 role, yes or no, steps, a definition, a list) and about what (its subject words).
 
 A question may hold several asks (能不能…？最多几家？); each is answered on its own. This is
@@ -11,9 +11,10 @@ import unicodedata
 from dataclasses import dataclass, field
 
 #: Answer kinds, most specific first: the first kind whose cue a part holds is its kind.
-KINDS = ("definition", "frequency", "duration", "when", "who", "rate", "number", "yes_no", "steps", "list", "other")
+KINDS = ("reason", "definition", "frequency", "duration", "when", "who", "rate", "number", "yes_no", "steps", "list", "other")
 
 _CUES: dict[str, str] = {
+    "reason": r"为什么|为何|为啥|怎么来的|由来|来历|起源|缘由|什么原因|何种原因|啥原因",
     "definition": r"什么是|是什么|指什么|是指什么|啥是|啥叫|什么叫|何为|何谓|含义|什么意思|啥意思|怎么理解|如何理解|怎样理解|性质|概念",
     "frequency": (r"多久(?:要|得|需要|应当|应该)?(?:开|召开|举行|进行|搞|组织|考察|汇报|报告|公布|交|缴|评议|讲|上|谈)?[^，。？?]{0,8}(?:一次|一回)"
                   r"|多长时间(?:开|召开|举行|进行|搞)?[^，。？?]{0,4}(?:一次|一回)|(?:一年|每年|每月|每季度|一个月|一季度|半年)[^，。？?]{0,6}(?:几次|几回|多少次)"
@@ -41,7 +42,7 @@ FILLER_WORDS = frozenset("""
 有没有 算不算 行不行 能 能够 要 需要 应该 应当 必须 得 会 该 最多 最少 最长 最短 至少 最早 最晚 上限 下限 大概 大约 左右
 才能 才 就 都 也 还 又 再 已经 现在 目前 是 有 在 给 当 把 被 让 对 和 与 或 或者 及 以及 等 的 了 着 过 呢 吗 么 嘛 哈 呗 啦
 多 最 按 开 搞 弄 做 办 下 上 中 里 后 前 一年 一个 一名 每 该怎么 怎么办 怎么样 如何是好 理解 意思 含义 是指 指
-最低 最高 最大 最小 起码 顶多 最迟 最多能 最少要 至少要 最长能 最多要 起来 这次 对于 概念
+最低 最高 最大 最小 起码 顶多 最迟 最多能 最少要 至少要 最长能 最多要 起来 这次 对于 概念 以后 之后
 """.split())
 _PART_SPLIT_RE = re.compile(r"[？?；;]|(?<=[吗么呢])[，,]|，(?=(?:最多|最少|最长|最短|多久|几|多少|什么时候|谁|能不能|可不可以|是否|要不要|那|还有|另外))|、(?=(?:最多|最少|最长|最短))")
 _YES_WORDS = (

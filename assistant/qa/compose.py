@@ -99,6 +99,7 @@ _FORMS: dict[str, re.Pattern] = {
     "rate": re.compile(r"%|％|百分之|元"),
     "yes_no": re.compile(r"可以|可|应当|应|必须|须|不得|不能|不可|不予|禁止|严禁|不准|允许|有权|无权|不再|不宜|能够|一律|视为|不作为|"
                          r"不列为|享有|没有"),
+    "reason": re.compile(r"为了|旨在|目的是|是为|因为|由于|的需要|源于|起源于|始于"),
     "definition": re.compile(r"是指|是党|是.{0,30}的|即|称为|指的是|分为|包括|为"),
 }
 _SENTENCE_END_RE = re.compile(r"(?<=[。！？])")
@@ -423,6 +424,16 @@ def _polarity(ask: Ask, c: Candidate, cover: Coverage, count: int | None = None)
     return "no" if _NEGATIVE_RE.search(best) else "yes"
 
 
+_WHO_DOES_RE = re.compile(r"(?:由谁|谁来|谁|哪个部门|哪个组织|哪级|哪一级|哪个党组织|哪个单位)(?:来|负责|去|进行)?(.+)")
+
+
+def _who_does(ask: Ask) -> list[str]:
+    """For a who ask (由谁保管, 谁来主持), the word of what the body or role does: a statement that
+    never says it does not say who does it."""
+    m = _WHO_DOES_RE.search(ask.text) if ask.kind == "who" else None
+    return [w for w in ask.subject if m and m.group(1).startswith(w)][:1]
+
+
 def _only_frequency(text: str) -> bool:
     """Whether a sentence gives a time only as a frequency (每半年考察一次), no span besides it
     (每届任期3年 and 只能延长一次，不少于半年 state a duration)."""
@@ -696,7 +707,8 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
             cov = min(1.0, cov + 0.5 * cover(best.c.passage.context, partial=0.0))
         direct = (not best.c.no_rule and _direct(ask, best, cov, _states(ask, best))
                   and not another_case(cases, question, best.c.said)
-                  and (best.match >= SAME_QUESTION or cover.names_absent(best.c.said)))
+                  and (best.match >= SAME_QUESTION or cover.names_absent(best.c.said)
+                       and Coverage(_who_does(ask), idf, lexicon).names_all(best.c.said)))
         if direct and ask.kind == "yes_no" and not _says_verdict(ask, best, cover, count):
             best = _close_direct(ask, best, scored, lambda s: s.exact >= best.exact
                                  and (count is None or fits(count, s.c.full) is not False)
