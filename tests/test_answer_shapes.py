@@ -184,6 +184,11 @@ def test_who_does_it_needs_a_statement_of_the_doing(assistant: Assistant) -> Non
     assert not a.direct and first(a).startswith(f"答：{NOT_DIRECT}"), first(a)
     a = assistant.ask("书记休假了，支委会谁来主持？")
     assert a.direct and "主持" in first(a) and "委托" in first(a), first(a)
+    # who does not (党组不审批预备党员) is not who does; a cited title (《…党费收缴…规定》) says nothing of who 收缴
+    line = first(assistant.ask("发展党员谁审批"))
+    assert "党组不审批" not in line, line
+    line = first(assistant.ask("党费由谁收缴"))
+    assert "代收" not in line and "中央组织部" not in line, line
 
 
 def test_a_once_only_extension_still_states_a_duration(assistant: Assistant) -> None:

@@ -434,6 +434,16 @@ def _who_does(ask: Ask) -> list[str]:
     return [w for w in ask.subject if m and m.group(1).startswith(w)][:1]
 
 
+_CITED_PAREN_RE = re.compile(rf"（{CITED_RUN_RE.pattern}[^）]*）")
+_DENIED_RE = re.compile(r"(?:不能|不得|不可|不予|不再|无权|不)\w{0,4}")
+
+
+def _affirmed(text: str) -> str:
+    """What a statement says is done, without our card's citation (《…收缴、使用和管理的规定》 does not say who
+    收缴) or what it says is not done (党组不能审批预备党员 does not say who 审批)."""
+    return _DENIED_RE.sub("", _CITED_PAREN_RE.sub("", text))
+
+
 def _only_frequency(text: str) -> bool:
     """Whether a sentence gives a time only as a frequency (每半年考察一次), no span besides it
     (每届任期3年 and 只能延长一次，不少于半年 state a duration)."""
@@ -708,7 +718,7 @@ def answer_parts(question: str, passages: Sequence[Passage], lexical, lexicon: d
         direct = (not best.c.no_rule and _direct(ask, best, cov, _states(ask, best))
                   and not another_case(cases, question, best.c.said)
                   and (best.match >= SAME_QUESTION or cover.names_absent(best.c.said)
-                       and Coverage(_who_does(ask), idf, lexicon).names_all(best.c.said)))
+                       and Coverage(_who_does(ask), idf, lexicon).names_all(_affirmed(best.c.said))))
         if direct and ask.kind == "yes_no" and not _says_verdict(ask, best, cover, count):
             best = _close_direct(ask, best, scored, lambda s: s.exact >= best.exact
                                  and (count is None or fits(count, s.c.full) is not False)
