@@ -191,6 +191,14 @@ def test_who_does_it_needs_a_statement_of_the_doing(assistant: Assistant) -> Non
     assert "代收" not in line and "中央组织部" not in line, line
 
 
+def test_the_kinds_of_disciplinary_sanction_are_not_the_kinds_of_discipline(assistant: Assistant) -> None:
+    """党的纪律处分 (警告 … 开除党籍) and 党的纪律 (政治纪律 … 生活纪律) are both in 党章's chapter on discipline."""
+    line = first(assistant.ask("党的纪律处分有哪几种"))
+    assert "严重警告" in line and "开除党籍" in line and "政治纪律" not in line, line
+    line = first(assistant.ask("党的纪律有哪些"))
+    assert "政治纪律" in line and "生活纪律" in line, line
+
+
 def test_a_once_only_extension_still_states_a_duration(assistant: Assistant) -> None:
     """只能延长一次，不少于半年，最长不超过1年 names a frequency (一次) and the span asked."""
     a = assistant.ask("预备期延长的话最少延多久、最多延多久")
