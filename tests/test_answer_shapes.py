@@ -199,6 +199,16 @@ def test_the_kinds_of_disciplinary_sanction_are_not_the_kinds_of_discipline(assi
     assert "政治纪律" in line and "生活纪律" in line, line
 
 
+def test_a_count_of_people_is_not_answered_by_a_number_of_times(assistant: Assistant) -> None:
+    """多少人 asks for people: 党小组会一般每月召开1次 states a number, of meetings; 3至5人 and 5个单位 answer."""
+    a = assistant.ask("党小组多少人")
+    assert "1次" not in first(a) and "召开" not in first(a), first(a)
+    a = assistant.ask("支部委员会由几人组成")
+    assert a.direct and "3至5人" in first(a), first(a)
+    a = assistant.ask("联合党支部最多几家单位")
+    assert a.direct and re.search("5个|五个", first(a)), first(a)
+
+
 def test_a_once_only_extension_still_states_a_duration(assistant: Assistant) -> None:
     """只能延长一次，不少于半年，最长不超过1年 names a frequency (一次) and the span asked."""
     a = assistant.ask("预备期延长的话最少延多久、最多延多久")

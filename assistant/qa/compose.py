@@ -401,7 +401,24 @@ def _strength(ask: Ask, c: Candidate, count: int | None = None) -> float:
     if section_fits or (ask.kind == "yes_no" and c.asked and _OWN_VERDICT_RE.match(c.text)):
         return 1.0  # our answer to a yes/no question opens with its verdict (一般不办理。…)
     text = c.full if count is None else without_conditions(c.full)
-    return max(kind_strength(k, text) for k in ask.kinds)
+    unit = _asked_unit(ask.text)
+    return max(0.0 if k == "number" and unit is not None and not unit.search(text) else kind_strength(k, text)
+               for k in ask.kinds)
+
+
+# the unit a count asked for names (多少人, 几家, 几届): a number of another unit (每月召开1次) does not answer it
+_UNITS = ((re.compile(r"多少人|几个?人|多少名|几名|几位|人数"),
+           re.compile(rf"{_NUM}\s*(?:个人|人|名|位)|半数|过半|多数|三分之二|二分之一|{_NUM}\s*至\s*{_NUM}\s*(?:人|名)")),
+          (re.compile(r"几家|多少家"), re.compile(rf"{_NUM}\s*(?:家|个单位|个)")),
+          (re.compile(r"几所|多少所"), re.compile(rf"{_NUM}\s*(?:所|个)")),
+          (re.compile(r"几届|多少届"), re.compile(rf"{_NUM}\s*届")),
+          (re.compile(r"几票|多少票"), re.compile(rf"{_NUM}\s*票|半数|过半|多数|三分之二|二分之一")),
+          (re.compile(r"几级|多少级"), re.compile(rf"{_NUM}\s*级")))
+
+
+def _asked_unit(text: str) -> re.Pattern | None:
+    """The form of a number in the unit the question's count asks for; None when it names none."""
+    return next((form for cue, form in _UNITS if cue.search(text)), None)
 
 
 def _polarity(ask: Ask, c: Candidate, cover: Coverage, count: int | None = None) -> str | None:
