@@ -209,6 +209,17 @@ def test_a_count_of_people_is_not_answered_by_a_number_of_times(assistant: Assis
     assert a.direct and re.search("5个|五个", first(a)), first(a)
 
 
+def test_a_definition_says_what_the_term_is(assistant: Assistant) -> None:
+    """党组织应当采取吸收入党积极分子听党课…等方法 names the term but defines nothing; a term our card defines, and a
+    text asked for whole (入党誓词全文), are still answered."""
+    a = assistant.ask("什么是入党积极分子")
+    assert "听党课" not in first(a) and not a.direct, first(a)
+    a = assistant.ask("什么是双重组织生活")
+    assert a.direct and "民主生活会" in first(a), first(a)
+    a = assistant.ask("入党誓词全文是什么？")
+    assert a.direct and "永不叛党" in first(a), first(a)
+
+
 def test_a_once_only_extension_still_states_a_duration(assistant: Assistant) -> None:
     """只能延长一次，不少于半年，最长不超过1年 names a frequency (一次) and the span asked."""
     a = assistant.ask("预备期延长的话最少延多久、最多延多久")

@@ -402,8 +402,18 @@ def _strength(ask: Ask, c: Candidate, count: int | None = None) -> float:
         return 1.0  # our answer to a yes/no question opens with its verdict (一般不办理。…)
     text = c.full if count is None else without_conditions(c.full)
     unit = _asked_unit(ask.text)
-    return max(0.0 if k == "number" and unit is not None and not unit.search(text) else kind_strength(k, text)
+    return max(0.0 if (k == "number" and unit is not None and not unit.search(text)
+                       or k == "definition" and not _defines(ask, text)) else kind_strength(k, text)
                for k in ask.kinds)
+
+
+_DEFINES_RE = re.compile(r"[^，。；：]{0,6}?(?:是指|指的是|是|即|称为|分为|包括|为)")
+
+
+def _defines(ask: Ask, text: str) -> bool:
+    """Whether a sentence says what one of the asked words is: the word, then within a few characters 是/即/
+    指/分为… (党组织应当采取吸收入党积极分子听党课…等方法 names 入党积极分子 but defines nothing)."""
+    return any(re.search(re.escape(w) + _DEFINES_RE.pattern, text) for w in ask.subject)
 
 
 # the unit a count asked for names (多少人, 几家, 几届): a number of another unit (每月召开1次) does not answer it
